@@ -1,0 +1,47 @@
+using System.CommandLine;
+using BotStore.Cli.Commands;
+using BotStore.Cli.Infrastructure;
+
+namespace BotStore.Cli;
+
+/// <summary>The <c>botstore</c> command: verbs are added here, each defined in <c>Commands/</c>.</summary>
+public static class BotStoreCli
+{
+    /// <summary>Parses and runs; bad usage exits 2 with one line, a failure exits 1 with one line.</summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        // Piped output has no terminal width; don't wrap tables at 80 columns.
+        if (Console.IsOutputRedirected)
+            Spectre.Console.AnsiConsole.Profile.Width = 250;
+        var root = new RootCommand("BotStore: the PostgreSQL data tier of a multi-tenant conversational bot platform.");
+        root.Options.Add(CommonOptions.Database);
+        root.Options.Add(CommonOptions.DataDir);
+        root.Options.Add(CommonOptions.PgPort);
+        foreach (var command in Commands())
+            root.Subcommands.Add(command);
+
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0 && !args.Any(a => a is "-h" or "--help" or "-?"))
+        {
+            var verb = string.Join(' ', parsed.CommandResult.Command == root ? [] : CommandPath(parsed.CommandResult.Command, root));
+            await Console.Error.WriteLineAsync($"botstore: {string.Join("; ", parsed.Errors.Select(e => e.Message.TrimEnd('.')))} (see 'botstore {verb}{(verb.Length > 0 ? " " : "")}--help')");
+            return ExitCodes.Usage;
+        }
+        return await parsed.InvokeAsync();
+    }
+
+    private static IEnumerable<Command> Commands() =>
+    [
+        EnumsCommand.Create(),
+        MigrateCommand.Create(),
+        DbCommand.Create(),
+    ];
+
+    private static IEnumerable<string> CommandPath(Command command, Command root)
+    {
+        var path = new List<string>();
+        for (var c = command; c is not null && c != root; c = c.Parents.OfType<Command>().FirstOrDefault())
+            path.Insert(0, c.Name);
+        return path;
+    }
+}

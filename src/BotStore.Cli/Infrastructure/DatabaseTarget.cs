@@ -1,0 +1,105 @@
+using System.CommandLine;
+using BotStore.Embedded;
+using BotStore.Internal;
+using Npgsql;
+
+namespace BotStore.Cli.Infrastructure;
+
+/// <summary>
+/// The database a verb works on: the URL from <c>--database</c> or <c>BOTSTORE_DATABASE_URL</c>, else the embedded
+/// cluster in <c>--data-dir</c> (started for the verb, stopped after it unless another process runs it).
+/// </summary>
+internal sealed class DatabaseTarget : IAsyncDisposable
+{
+    /// <summary>The database the embedded cluster keeps BotStore's data in.</summary>
+    public const string EmbeddedDatabase = "botstore";
+
+    private DatabaseTarget(NpgsqlDataSource dataSource, EmbeddedPostgres? embedded, string connectionString, string description)
+    {
+        DataSource = dataSource;
+        Embedded = embedded;
+        ConnectionString = connectionString;
+        Description = description;
+    }
+
+    /// <summary>The owner's data source: migrations, maintenance and administration run through it.</summary>
+    public NpgsqlDataSource DataSource { get; }
+
+    /// <summary>The embedded cluster, when no URL was given.</summary>
+    public EmbeddedPostgres? Embedded { get; }
+
+    /// <summary>The owner's connection string (with password).</summary>
+    public string ConnectionString { get; }
+
+    /// <summary>Where the data lives, for people (no password).</summary>
+    public string Description { get; }
+
+    public static async Task<DatabaseTarget> OpenAsync(ParseResult parseResult, CancellationToken ct, ConnectionSettings? settings = null)
+    {
+        settings ??= ConnectionSettings.Default;
+        var url = parseResult.GetValue(CommonOptions.Database) ?? Environment.GetEnvironmentVariable(DatabaseUrl.EnvironmentVariable);
+        if (!string.IsNullOrWhiteSpace(url))
+        {
+            var connectionString = settings.Apply(url);
+            var dataSource = NpgsqlDataSource.Create(connectionString);
+            await CheckReachableAsync(dataSource, DatabaseUrl.Redact(url), ct);
+            return new DatabaseTarget(dataSource, null, connectionString, DatabaseUrl.Redact(url));
+        }
+
+        var embedded = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions
+        {
+            DataDirectory = parseResult.GetValue(CommonOptions.DataDir)!,
+            Port = parseResult.GetValue(CommonOptions.PgPort),
+        }, ct);
+        try
+        {
+            await EnsureDatabaseAsync(embedded, ct);
+            var connectionString = settings.Apply(embedded.ConnectionStringFor(EmbeddedDatabase));
+            return new DatabaseTarget(NpgsqlDataSource.Create(connectionString), embedded, connectionString,
+                $"embedded PostgreSQL {embedded.Binaries.MajorVersion} in {embedded.DataDirectory} (127.0.0.1:{embedded.Port}, socket {embedded.SocketDirectory})");
+        }
+        catch
+        {
+            await embedded.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await DataSource.DisposeAsync();
+        if (Embedded is not null)
+            await Embedded.DisposeAsync();
+    }
+
+    private static async Task EnsureDatabaseAsync(EmbeddedPostgres embedded, CancellationToken ct)
+    {
+        await using var admin = NpgsqlDataSource.Create(embedded.ConnectionString);
+        await using var exists = admin.CreateCommand("SELECT 1 FROM pg_database WHERE datname = $1");
+        exists.Parameters.Add(new NpgsqlParameter { Value = EmbeddedDatabase });
+        if (await exists.ExecuteScalarAsync(ct) is not null)
+            return;
+        await using var create = admin.CreateCommand($"CREATE DATABASE {EmbeddedDatabase}");
+        try
+        {
+            await create.ExecuteNonQueryAsync(ct);
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.DuplicateDatabase)
+        {
+            // Another process created it between the check and the CREATE.
+        }
+    }
+
+    private static async Task CheckReachableAsync(NpgsqlDataSource dataSource, string where, CancellationToken ct)
+    {
+        try
+        {
+            await using var conn = await dataSource.OpenConnectionAsync(ct);
+        }
+        catch (Exception ex) when (PostgresErrors.Translate(ex) is not null || ex is NpgsqlException)
+        {
+            var reason = ex is PostgresException pg ? pg.MessageText : (ex.InnerException?.Message ?? ex.Message);
+            throw new BotStoreUnavailableException($"cannot connect to {where}: {reason}", ex);
+        }
+    }
+}

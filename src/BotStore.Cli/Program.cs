@@ -1,0 +1,3 @@
+[assembly: System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+
+return await BotStore.Cli.BotStoreCli.RunAsync(args);

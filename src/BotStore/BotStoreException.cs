@@ -1,0 +1,26 @@
+namespace BotStore;
+
+/// <summary>The base of every error BotStore raises on purpose. The CLI prints <see cref="Exception.Message"/> as one line; the API maps the subtype to an HTTP status.</summary>
+public class BotStoreException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public BotStoreException(string message, Exception? inner = null) : base(message, inner) { }
+}
+
+/// <summary>The input is not acceptable (an unknown enum name, a malformed id, a value out of range). Nothing was written.</summary>
+public class BotStoreValidationException(string message, Exception? inner = null) : BotStoreException(message, inner);
+
+/// <summary>The thing asked for does not exist, or belongs to another tenant (the two are indistinguishable on purpose).</summary>
+public class BotStoreNotFoundException(string message) : BotStoreException(message);
+
+/// <summary>The request conflicts with the current state: an illegal transition, a second decision, a duplicate key.</summary>
+public class BotStoreConflictException(string message, Exception? inner = null) : BotStoreException(message, inner);
+
+/// <summary>The database cannot be reached or is restarting; the caller may retry. Nothing was acknowledged.</summary>
+public class BotStoreUnavailableException(string message, Exception? inner = null) : BotStoreException(message, inner);
+
+/// <summary>BotStore is configured wrongly or the machine lacks something it needs (a binary, a free port, a writable folder).</summary>
+public class BotStoreConfigurationException(string message, Exception? inner = null) : BotStoreException(message, inner);
+
+/// <summary>The schema in the database does not match the migrations this build carries.</summary>
+public class BotStoreMigrationException(string message, Exception? inner = null) : BotStoreException(message, inner);

@@ -1,0 +1,69 @@
+using System.Data.Common;
+using Npgsql;
+
+namespace BotStore;
+
+/// <summary>
+/// The seed's application connection settings (<c>[database]</c> in its config.toml), applied to every data source
+/// BotStore builds unless the connection string sets them itself.
+/// </summary>
+public sealed record ConnectionSettings
+{
+    /// <summary>max_connections = 100: the pool's upper bound per process.</summary>
+    public int MaxConnections { get; init; } = 100;
+
+    /// <summary>min_connections = 10: connections kept open when idle.</summary>
+    public int MinConnections { get; init; } = 10;
+
+    /// <summary>connection_timeout_secs = 5.</summary>
+    public int ConnectionTimeoutSeconds { get; init; } = 5;
+
+    /// <summary>idle_timeout_secs = 300.</summary>
+    public int IdleTimeoutSeconds { get; init; } = 300;
+
+    /// <summary>max_lifetime_secs = 1800.</summary>
+    public int MaxLifetimeSeconds { get; init; } = 1800;
+
+    /// <summary>
+    /// Set when the connection goes through PgBouncer in transaction mode: no session state may outlive a
+    /// transaction, so the pool sends no reset and prepares nothing (PgBouncer before 1.21 cannot route prepared
+    /// statements). BotStore's own tenant context is transaction-local (<c>set_config(..., true)</c>) either way.
+    /// </summary>
+    public bool ThroughPgBouncer { get; init; }
+
+    /// <summary>The seed's values.</summary>
+    public static ConnectionSettings Default { get; } = new();
+
+    /// <summary>Builds a data source from a connection string or a <c>postgres://</c> URL with these settings.</summary>
+    public NpgsqlDataSource CreateDataSource(string connectionStringOrUrl, string applicationName = "botstore") =>
+        new NpgsqlDataSourceBuilder(Apply(connectionStringOrUrl, applicationName)).Build();
+
+    /// <summary>The connection string with these settings filled in where it does not set them.</summary>
+    public string Apply(string connectionStringOrUrl, string applicationName = "botstore")
+    {
+        var connectionString = DatabaseUrl.ToConnectionString(connectionStringOrUrl);
+        // A plain DbConnectionStringBuilder holds only the keys the caller wrote.
+        var given = new DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>()
+            .Select(k => k.Replace(" ", "", StringComparison.Ordinal).ToLowerInvariant())
+            .ToHashSet();
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!given.Overlaps(["maximumpoolsize", "maxpoolsize"]))
+            builder.MaxPoolSize = MaxConnections;
+        if (!given.Overlaps(["minimumpoolsize", "minpoolsize"]))
+            builder.MinPoolSize = MinConnections;
+        if (!given.Contains("timeout"))
+            builder.Timeout = ConnectionTimeoutSeconds;
+        if (!given.Contains("connectionidlelifetime"))
+            builder.ConnectionIdleLifetime = IdleTimeoutSeconds;
+        if (!given.Contains("connectionlifetime"))
+            builder.ConnectionLifetime = MaxLifetimeSeconds;
+        if (!given.Contains("applicationname"))
+            builder.ApplicationName = applicationName;
+        if (ThroughPgBouncer)
+        {
+            builder.NoResetOnClose = true;
+            builder.MaxAutoPrepare = 0;
+        }
+        return builder.ConnectionString;
+    }
+}

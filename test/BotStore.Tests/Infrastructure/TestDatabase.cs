@@ -1,0 +1,52 @@
+using Npgsql;
+
+namespace BotStore.Tests.Infrastructure;
+
+/// <summary>
+/// A fresh, fully migrated database for one test class (<c>IClassFixture&lt;TestDatabase&gt;</c>), on the shared
+/// embedded cluster. <see cref="DataSource"/> connects as the superuser that owns it.
+/// </summary>
+public sealed class TestDatabase : IAsyncLifetime
+{
+    private NpgsqlDataSource? _dataSource;
+
+    /// <summary>The superuser connection string of this database.</summary>
+    public string ConnectionString { get; private set; } = "";
+
+    /// <summary>The owner's data source, with the seed's pool settings.</summary>
+    public NpgsqlDataSource DataSource => _dataSource ?? throw new InvalidOperationException("not initialised");
+
+    /// <summary>The database name.</summary>
+    public string Name => new NpgsqlConnectionStringBuilder(ConnectionString).Database!;
+
+    public async Task InitializeAsync()
+    {
+        ConnectionString = await TestCluster.CreateMigratedDatabaseAsync();
+        _dataSource = ConnectionSettings.Default.CreateDataSource(ConnectionString, "botstore-tests");
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_dataSource is not null)
+            await _dataSource.DisposeAsync();
+        await TestCluster.DropDatabaseAsync(ConnectionString);
+    }
+
+    /// <summary>Runs a statement and returns the first column of the first row.</summary>
+    public async Task<T> ScalarAsync<T>(string sql, params object[] args)
+    {
+        await using var cmd = DataSource.CreateCommand(sql);
+        foreach (var arg in args)
+            cmd.Parameters.Add(new NpgsqlParameter { Value = arg });
+        return (T)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Runs a statement.</summary>
+    public async Task ExecuteAsync(string sql, params object[] args)
+    {
+        await using var cmd = DataSource.CreateCommand(sql);
+        foreach (var arg in args)
+            cmd.Parameters.Add(new NpgsqlParameter { Value = arg });
+        await cmd.ExecuteNonQueryAsync();
+    }
+}
