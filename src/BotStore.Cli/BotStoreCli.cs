@@ -35,6 +35,8 @@ public static class BotStoreCli
         EnumsCommand.Create(),
         MigrateCommand.Create(),
         DbCommand.Create(),
+        ServeCommand.Create(),
+        TenantsCommand.Create(),
     ];
 
     private static IEnumerable<string> CommandPath(Command command, Command root)
