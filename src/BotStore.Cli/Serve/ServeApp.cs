@@ -22,6 +22,9 @@ public static class ServeApp
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<TenantStore>();
         services.AddSingleton<TenantAuth>();
+        services.AddSingleton<TaskStore>().AddSingleton<ApprovalStore>().AddSingleton<MemoryStore>().AddSingleton<DocumentStore>();
+        services.AddSingleton(new SweeperOptions()).AddHostedService<ExpirySweeper>();
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true); // binding errors reach Problems with their reason
         services.ConfigureHttpJsonOptions(json => Configure(json.SerializerOptions));
         services.AddProblemDetails();
         services.AddExceptionHandler<Problems>();
@@ -37,6 +40,7 @@ public static class ServeApp
         app.MapHealthApi();
         var v1 = app.MapGroup("/v1");
         v1.MapEnumsApi();
+        v1.MapTasksApi().MapMemoriesApi().MapDocumentsApi();
         return app;
     }
 
