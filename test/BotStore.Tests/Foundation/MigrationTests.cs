@@ -104,6 +104,26 @@ public sealed class MigrationTests
         });
     }
 
+    [Fact]
+    public async Task A_concurrent_index_that_failed_is_rebuilt_when_the_migration_runs_again()
+    {
+        await OnNewDatabaseAsync(migrated: true, async (ds, _) =>
+        {
+            await ScalarAsync<int>(ds, "INSERT INTO tenants (name) VALUES ('twin'), ('twin') RETURNING 1");
+            var unique = Migration.Parse("9002_unique_names.sql",
+                $"{Migration.NoTransactionMarker}\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS idx_probe_unique_names ON tenants (name);\n");
+            var runner = new MigrationRunner(ds, [.. Migration.All, unique]);
+
+            await Assert.ThrowsAsync<BotStoreMigrationException>(() => runner.MigrateAsync());
+            // PostgreSQL leaves the failed build behind as an invalid index, which IF NOT EXISTS alone would skip.
+            Assert.False(await ScalarAsync<bool>(ds, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'idx_probe_unique_names'::regclass"));
+
+            await ScalarAsync<int>(ds, "UPDATE tenants SET name = name || id WHERE name = 'twin' RETURNING 1");
+            Assert.Equal([unique], (await runner.MigrateAsync()).Applied);
+            Assert.True(await ScalarAsync<bool>(ds, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'idx_probe_unique_names'::regclass"));
+        });
+    }
+
     private static async Task OnNewDatabaseAsync(bool migrated, Func<NpgsqlDataSource, string, Task> test)
     {
         var cs = migrated ? await TestCluster.CreateMigratedDatabaseAsync() : await TestCluster.CreateEmptyDatabaseAsync();
