@@ -35,6 +35,10 @@ public static class BotStoreCli
         EnumsCommand.Create(),
         MigrateCommand.Create(),
         DbCommand.Create(),
+        PartitionsCommand.Create(),
+        MaintainCommand.Create(),
+        ReportCommand.Create(),
+        ExplainCommand.Create(),
     ];
 
     private static IEnumerable<string> CommandPath(Command command, Command root)
