@@ -1,6 +1,10 @@
+using System.Text.Json.Serialization;
+using BotStore.Internal;
+
 namespace BotStore.Maintenance;
 
 /// <summary>The seed's scheduled maintenance tasks.</summary>
+[JsonConverter(typeof(SnakeCaseEnumConverter<MaintenanceTask>))]
 public enum MaintenanceTask
 {
     /// <summary>Weekly: <c>REINDEX INDEX CONCURRENTLY</c> of btree indexes whose estimated bloat passes the threshold.</summary>

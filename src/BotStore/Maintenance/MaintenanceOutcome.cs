@@ -1,6 +1,10 @@
+using System.Text.Json.Serialization;
+using BotStore.Internal;
+
 namespace BotStore.Maintenance;
 
 /// <summary>How a run or one step of it ended; stored as its lower-case name in <c>maintenance_runs.outcome</c>.</summary>
+[JsonConverter(typeof(SnakeCaseEnumConverter<MaintenanceOutcome>))]
 public enum MaintenanceOutcome
 {
     /// <summary>Started and not finished: still at work, or the process died.</summary>

@@ -65,6 +65,11 @@ public sealed class AdminAndMetricsApiTests(TestDatabase db) : IClassFixture<Tes
         using var partitions = await JsonAsync("/admin/db/partitions");
         Assert.Equal(2, partitions.RootElement.GetArrayLength());
         Assert.Equal(HttpStatusCode.BadRequest, (await _http.GetAsync("/admin/db/queries?order=fastest")).StatusCode);
+        await new MaintenanceRunner(db.DataSource).RunAsync(MaintenanceTask.Vacuum, "tenants");
+        using var maintenance = await JsonAsync("/admin/db/maintenance?task=vacuum&limit=1");
+        var run = maintenance.RootElement[0];
+        Assert.Equal("vacuum", run.GetProperty("task").GetString());
+        Assert.Equal("succeeded", run.GetProperty("outcome").GetString());
     }
 
     [Fact]

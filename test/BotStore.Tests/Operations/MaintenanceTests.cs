@@ -12,7 +12,7 @@ public sealed class MaintenanceTests(TestDatabase db) : IClassFixture<TestDataba
     [Fact]
     public async Task Cluster_rewrites_closed_partitions_once_and_never_touches_the_current_month()
     {
-        var session = await SessionAsync(db.DataSource);
+        var session = await SampleRows.CreateConversationAsync(db);
         var closed = Partition("message_history", -2);
         var current = Partition("message_history", 0);
         await db.ExecuteAsync("SELECT create_monthly_partition('message_history', $1)", DateOnly.FromDateTime(Month(-2).UtcDateTime));

@@ -13,7 +13,7 @@ public sealed class MonitoringTests(TestDatabase db) : IClassFixture<TestDatabas
     [Fact]
     public async Task Index_report_counts_real_scans_and_flags_unused_redundant_and_invalid_indexes()
     {
-        var session = await SessionAsync(db.DataSource);
+        var session = await SampleRows.CreateConversationAsync(db);
         await MessagesAsync(db.DataSource, session, 0, 30);
         await db.ExecuteAsync("ANALYZE message_history");
         await using (var conn = await db.DataSource.OpenConnectionAsync())
@@ -24,7 +24,7 @@ public sealed class MonitoringTests(TestDatabase db) : IClassFixture<TestDatabas
             for (var i = 0; i < 10; i++)
             {
                 await using var query = new NpgsqlCommand("SELECT count(*) FROM message_history WHERE session_id = $1 AND message_index < 5", conn);
-                query.Parameters.Add(new NpgsqlParameter { Value = session.Id });
+                query.Parameters.Add(new NpgsqlParameter { Value = session.SessionId });
                 Assert.Equal(5L, await query.ExecuteScalarAsync());
             }
             await using var reset = new NpgsqlCommand("RESET enable_seqscan", conn);

@@ -57,7 +57,11 @@ public sealed class OperationsCliTests(TestDatabase db) : IClassFixture<TestData
         var analyze = await RunAsync("maintain", "run", "analyze", "--table", "tenants", "--json");
         Assert.Equal(0, analyze.ExitCode);
         using (var json = JsonDocument.Parse(analyze.Stdout))
+        {
+            Assert.Equal("analyze", json.RootElement.GetProperty("task").GetString());
+            Assert.Equal("succeeded", json.RootElement.GetProperty("outcome").GetString());
             Assert.Equal("ANALYZE \"tenants\"", json.RootElement.GetProperty("steps")[0].GetProperty("statement").GetString());
+        }
         var history = await RunAsync("maintain", "history");
         Assert.Equal(0, history.ExitCode);
         Assert.Contains("analyze", history.Stdout);

@@ -1,12 +1,11 @@
+using BotStore.Tests.Infrastructure;
 using Npgsql;
 
 namespace BotStore.Tests.Operations;
 
-/// <summary>Rows for operations tests that satisfy the schema's foreign keys and its created_at = uuid7_time(id) check.</summary>
+/// <summary>Messages and events for operations tests, in given months, with the created_at = uuid7_time(id) the schema checks.</summary>
 internal static class OperationsData
 {
-    public sealed record Session(long TenantId, Guid Id, Guid UserId);
-
     /// <summary>The first instant of the UTC month <paramref name="offset"/> months from the current one.</summary>
     public static DateTimeOffset Month(int offset)
     {
@@ -17,28 +16,8 @@ internal static class OperationsData
     /// <summary>The partition name of <paramref name="table"/> for the month <paramref name="offset"/> months away.</summary>
     public static string Partition(string table, int offset) => $"{table}_{Month(offset):yyyy_MM}";
 
-    /// <summary>A tenant, bot, user and session to hang messages on.</summary>
-    public static async Task<Session> SessionAsync(NpgsqlDataSource ds)
-    {
-        var botId = Uuid7.New();
-        var userId = Uuid7.New();
-        var sessionId = Uuid7.New();
-        await using var cmd = ds.CreateCommand("""
-            WITH t AS (INSERT INTO tenants (name) VALUES ('operations tests') RETURNING id),
-                 b AS (INSERT INTO bots (tenant_id, id, llm_provider, name) SELECT id, $1, 0, 'bot' FROM t RETURNING tenant_id),
-                 u AS (INSERT INTO users (tenant_id, id, external_id) SELECT tenant_id, $2, 'user-' || $2 FROM b RETURNING tenant_id),
-                 s AS (INSERT INTO user_sessions (tenant_id, id, user_id, bot_id, created_at, last_activity_at, channel)
-                       SELECT tenant_id, $3, $2, $1, now(), now(), 0 FROM u RETURNING tenant_id)
-            SELECT tenant_id FROM s
-            """);
-        cmd.Parameters.Add(new NpgsqlParameter { Value = botId });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = userId });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = sessionId });
-        return new Session((long)(await cmd.ExecuteScalarAsync())!, sessionId, userId);
-    }
-
     /// <summary>Inserts <paramref name="count"/> messages created in the month <paramref name="offset"/> months away; returns their ids.</summary>
-    public static async Task<Guid[]> MessagesAsync(NpgsqlDataSource ds, Session session, int offset, int count, bool shuffledIndexes = false)
+    public static async Task<Guid[]> MessagesAsync(NpgsqlDataSource ds, SampleConversation session, int offset, int count, bool shuffledIndexes = false)
     {
         var start = Month(offset);
         var ids = Enumerable.Range(0, count).Select(i => Uuid7.At(start.AddMinutes(7 * i + 1))).ToArray();
@@ -51,7 +30,7 @@ internal static class OperationsData
             FROM unnest($4::uuid[], $5::int[]) AS m (id, ix)
             """);
         cmd.Parameters.Add(new NpgsqlParameter { Value = session.TenantId });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = session.Id });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = session.SessionId });
         cmd.Parameters.Add(new NpgsqlParameter { Value = session.UserId });
         cmd.Parameters.Add(new NpgsqlParameter { Value = ids });
         cmd.Parameters.Add(new NpgsqlParameter { Value = indexes });

@@ -13,7 +13,7 @@ public sealed class PartitionRecoveryTests(TestDatabase db) : IClassFixture<Test
         // The premade partitions of this month and the next ones never came: drop them (they are empty).
         for (var m = 0; m <= 3; m++)
             await db.ExecuteAsync($"DROP TABLE {Partition("message_history", m)}");
-        var session = await SessionAsync(db.DataSource);
+        var session = await SampleRows.CreateConversationAsync(db);
         var inserted = new Dictionary<int, Guid[]>
         {
             [-1] = await MessagesAsync(db.DataSource, session, -1, 5),
@@ -77,7 +77,7 @@ public sealed class PartitionRecoveryTests(TestDatabase db) : IClassFixture<Test
     [Fact]
     public async Task Every_new_partition_gets_the_seeds_autovacuum_options_and_its_parents_indexes()
     {
-        var session = await SessionAsync(db.DataSource);
+        var session = await SampleRows.CreateConversationAsync(db);
         await MessagesAsync(db.DataSource, session, 8, 2);
         var made = (await new PartitionManager(db.DataSource).EnsureAsync("message_history")).Created.Single(c => c.Month == DateOnly.FromDateTime(Month(8).UtcDateTime));
 

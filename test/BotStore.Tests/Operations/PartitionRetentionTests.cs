@@ -39,7 +39,7 @@ public sealed class PartitionRetentionTests(TestDatabase db) : IClassFixture<Tes
     [Fact]
     public async Task Keep_detached_leaves_old_partitions_as_plain_tables_without_foreign_keys()
     {
-        var session = await SessionAsync(db.DataSource);
+        var session = await SampleRows.CreateConversationAsync(db);
         foreach (var m in new[] { -26, -25, -24 })
         {
             await db.ExecuteAsync("SELECT create_monthly_partition('message_history', $1)", DateOnly.FromDateTime(Month(m).UtcDateTime));
@@ -65,14 +65,14 @@ public sealed class PartitionRetentionTests(TestDatabase db) : IClassFixture<Tes
         }
         Assert.Equal((true, true), await RelationAsync(db.DataSource, Partition("message_history", -24)));
         // The session's archived messages no longer pin it.
-        await db.ExecuteAsync("DELETE FROM message_history WHERE session_id = $1", session.Id);
-        await db.ExecuteAsync("DELETE FROM user_sessions WHERE id = $1", session.Id);
+        await db.ExecuteAsync("DELETE FROM message_history WHERE session_id = $1", session.SessionId);
+        await db.ExecuteAsync("DELETE FROM user_sessions WHERE id = $1", session.SessionId);
     }
 
     [Fact]
     public async Task Detach_waits_on_a_long_query_with_a_short_lock_timeout_so_writers_keep_going_then_retries()
     {
-        var session = await SessionAsync(db.DataSource);
+        var session = await SampleRows.CreateConversationAsync(db);
         await db.ExecuteAsync("SELECT create_monthly_partition('message_history', $1)", DateOnly.FromDateTime(Month(-40).UtcDateTime));
         var manager = new PartitionManager(db.DataSource, new PartitionOptions
         {

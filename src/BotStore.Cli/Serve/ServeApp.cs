@@ -1,0 +1,49 @@
+using System.Text.Json;
+using BotStore.Data;
+using Npgsql;
+
+namespace BotStore.Cli.Serve;
+
+/// <summary>Builds the HTTP API over a data source: services, JSON, errors, authentication and every route group.</summary>
+public static class ServeApp
+{
+    /// <summary>Creates the application; the caller runs it and owns the data source.</summary>
+    public static WebApplication Build(NpgsqlDataSource dataSource, ServeOptions options, string[]? args = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args ?? []);
+        builder.WebHost.UseUrls(options.Urls);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxRequestBytes);
+        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
+        var services = builder.Services;
+        services.AddSingleton(dataSource);
+        services.AddSingleton(options);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<TenantStore>();
+        services.AddSingleton<TenantAuth>();
+        services.ConfigureHttpJsonOptions(json => Configure(json.SerializerOptions));
+        services.AddProblemDetails();
+        services.AddExceptionHandler<Problems>();
+        services.AddOpenApi();
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseWhen(http => http.Request.Path.StartsWithSegments("/v1"), v1 => v1.Use(TenantAuth.RequireTenant));
+        app.UseWhen(http => http.Request.Path.StartsWithSegments("/admin"), admin => admin.Use(TenantAuth.RequireAdmin));
+
+        app.MapOpenApi();
+        app.MapHealthApi();
+        var v1 = app.MapGroup("/v1");
+        v1.MapEnumsApi();
+        return app;
+    }
+
+    /// <summary>The API's JSON: snake_case fields, enums by their seed names.</summary>
+    public static void Configure(JsonSerializerOptions json)
+    {
+        json.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        json.Converters.Add(new EnumJsonConverterFactory());
+    }
+}

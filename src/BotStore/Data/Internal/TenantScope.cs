@@ -1,0 +1,66 @@
+using System.Globalization;
+using Npgsql;
+
+namespace BotStore.Data.Internal;
+
+/// <summary>
+/// Runs SQL as one tenant. Every tenant-scoped statement travels in a batch behind
+/// <see cref="ScopeSql"/>, which switches the transaction to the <c>botstore_app</c> role (no superuser, no
+/// BYPASSRLS, so row-level security applies) and sets the tenant the policies compare with. A batch is one round
+/// trip and one implicit transaction, and both settings end with it, so this works through PgBouncer in
+/// transaction mode. The statements still filter by tenant_id themselves: the policy is the second wall, not the
+/// first.
+/// </summary>
+internal static class TenantScope
+{
+    public const string ScopeSql = "SELECT set_config('role', 'botstore_app', true), set_config('botstore.tenant_id', $1, true)";
+
+    /// <summary>A batch on the data source whose first command scopes it to <paramref name="tenantId"/>.</summary>
+    public static NpgsqlBatch Batch(NpgsqlDataSource dataSource, long tenantId)
+    {
+        var batch = dataSource.CreateBatch();
+        batch.BatchCommands.Add(Command(tenantId));
+        return batch;
+    }
+
+    /// <summary>A batch on an open connection (inside a transaction or not) whose first command scopes it.</summary>
+    public static NpgsqlBatch Batch(NpgsqlConnection connection, long tenantId)
+    {
+        var batch = new NpgsqlBatch(connection);
+        batch.BatchCommands.Add(Command(tenantId));
+        return batch;
+    }
+
+    /// <summary>Adds a statement with positional parameters ($1, $2, ...) to the batch.</summary>
+    public static NpgsqlBatch Add(this NpgsqlBatch batch, string sql, params object?[] args)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var arg in args)
+            command.Parameters.Add(arg as NpgsqlParameter ?? new NpgsqlParameter { Value = arg ?? DBNull.Value });
+        batch.BatchCommands.Add(command);
+        return batch;
+    }
+
+    /// <summary>Executes the batch and returns a reader positioned on the first statement after the scope.</summary>
+    public static async Task<NpgsqlDataReader> ReadAsync(this NpgsqlBatch batch, CancellationToken ct)
+    {
+        var reader = await batch.ExecuteReaderAsync(ct);
+        await reader.NextResultAsync(ct);
+        return reader;
+    }
+
+    /// <summary>Scopes the current transaction of <paramref name="connection"/> to the tenant (for multi-step work).</summary>
+    public static async Task ApplyAsync(NpgsqlConnection connection, long tenantId, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(ScopeSql, connection);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = tenantId.ToString(CultureInfo.InvariantCulture) });
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    private static NpgsqlBatchCommand Command(long tenantId)
+    {
+        var command = new NpgsqlBatchCommand(ScopeSql);
+        command.Parameters.Add(new NpgsqlParameter { Value = tenantId.ToString(CultureInfo.InvariantCulture) });
+        return command;
+    }
+}

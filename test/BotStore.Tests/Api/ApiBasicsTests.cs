@@ -1,0 +1,49 @@
+using System.Net;
+using System.Text.Json;
+using BotStore.Tests.Infrastructure;
+
+namespace BotStore.Tests.Api;
+
+public sealed class ApiBasicsTests(ApiServer api) : IClassFixture<ApiServer>
+{
+    [Fact]
+    public async Task V1_without_a_token_or_with_a_wrong_one_is_401_problem_details()
+    {
+        using var anonymous = api.Anonymous();
+        var none = await anonymous.GetAsync("/v1/enums");
+        Assert.Equal(HttpStatusCode.Unauthorized, none.StatusCode);
+        Assert.Equal("application/problem+json", none.Content.Headers.ContentType?.MediaType);
+
+        anonymous.DefaultRequestHeaders.Authorization = new("Bearer", "bst_not-a-real-token");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/v1/enums")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Enums_endpoint_returns_the_catalog_by_name()
+    {
+        var (_, client) = await api.NewTenantAsync();
+        using var doc = JsonDocument.Parse(await client.GetStringAsync("/v1/enums"));
+        Assert.Contains(doc.RootElement.EnumerateArray(), e =>
+            e.GetProperty("domain").GetString() == "task_status" && e.GetProperty("value").GetInt32() == 4
+            && e.GetProperty("name").GetString() == "waiting_approval" && e.GetProperty("description").GetString() == "Needs approval");
+    }
+
+    [Fact]
+    public async Task Health_and_readiness_answer_without_a_token()
+    {
+        using var anonymous = api.Anonymous();
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/healthz")).StatusCode);
+        var ready = await anonymous.GetStringAsync("/readyz");
+        Assert.Contains("\"ready\"", ready, StringComparison.Ordinal);
+        Assert.Contains("\"openapi\"", await anonymous.GetStringAsync("/openapi/v1.json"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_administrator_token_cannot_act_as_a_tenant()
+    {
+        var token = await new Data.TenantStore(api.Database.DataSource).RotateAdminTokenAsync();
+        using var admin = api.Anonymous();
+        admin.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await admin.GetAsync("/v1/enums")).StatusCode);
+    }
+}
