@@ -44,6 +44,10 @@ public static class BotStoreCli
         ServeCommand.Create(),
         TenantsCommand.Create(),
         ShardsCommand.Create(),
+        PartitionsCommand.Create(),
+        MaintainCommand.Create(),
+        ReportCommand.Create(),
+        ExplainCommand.Create(),
     ];
 
     private static IEnumerable<string> CommandPath(Command command, Command root)
