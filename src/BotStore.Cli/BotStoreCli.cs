@@ -35,6 +35,9 @@ public static class BotStoreCli
         EnumsCommand.Create(),
         MigrateCommand.Create(),
         DbCommand.Create(),
+        LoadgenCommand.Create(),
+        AuditCommand.Create(),
+        BenchCommand.Create(),
     ];
 
     private static IEnumerable<string> CommandPath(Command command, Command root)
