@@ -93,11 +93,11 @@ public sealed class LoadGenerator(NpgsqlDataSource dataSource)
         {
             progress?.Report(new LoadProgress("directory", 0, options.Messages, 0, plan.Days));
             await using var tx = await conn.BeginTransactionAsync(ct);
-            counts["tenants"] = await Copy.RowsAsync(conn, Copy.Tenants, directory.Tenants(), Copy.Tenant, ct);
-            counts["bots"] = await Copy.RowsAsync(conn, Copy.Bots, directory.Bots(), Copy.Bot, ct);
-            counts["bot_channels"] = await Copy.RowsAsync(conn, Copy.BotChannels, directory.BotChannels(), Copy.BotChannel, ct);
-            counts["users"] = await Copy.RowsAsync(conn, Copy.Users, directory.Users(), Copy.User, ct);
-            counts["bot_memories"] = await Copy.RowsAsync(conn, Copy.Memories, directory.Memories(), Copy.Memory, ct);
+            counts["tenants"] = await Copy.Tenants.WriteAsync(conn, directory.Tenants(), ct);
+            counts["bots"] = await Copy.Bots.WriteAsync(conn, directory.Bots(), ct);
+            counts["bot_channels"] = await Copy.BotChannels.WriteAsync(conn, directory.BotChannels(), ct);
+            counts["users"] = await Copy.Users.WriteAsync(conn, directory.Users(), ct);
+            counts["bot_memories"] = await Copy.Memories.WriteAsync(conn, directory.Memories(), ct);
             await ScalarAsync<long>(conn, "SELECT setval(pg_get_serial_sequence('tenants', 'id'), $1)", ct, plan.TenantId(options.Tenants - 1));
             await ExecuteAsync(conn, """
                 INSERT INTO loadgen_progress (seed, parameters, tenant_base, next_day, days, counts) VALUES ($1, $2, $3, 0, $4, $5::jsonb)
@@ -117,15 +117,15 @@ public sealed class LoadGenerator(NpgsqlDataSource dataSource)
             await using var tx = await conn.BeginTransactionAsync(ct);
             var sessionsByDay = Enumerable.Range(day, end - day).Select(conversations.Sessions).ToList();
             var sessions = sessionsByDay.SelectMany(s => s).ToList();
-            counts["user_sessions"] += await Copy.RowsAsync(conn, Copy.Sessions, sessions.Select(s => s.Row), Copy.Session, ct);
+            counts["user_sessions"] += await Copy.Sessions.WriteAsync(conn, sessions.Select(s => s.Row), ct);
             var events = new List<EventRow>();
             var before = messagesDone;
-            counts["message_history"] += await Copy.RowsAsync(conn, Copy.Messages, sessions.SelectMany(s => conversations.Messages(s, events)),
-                Copy.Message, ct, written => progress?.Report(new LoadProgress("conversations", before + written, options.Messages, day, plan.Days)));
+            counts["message_history"] += await Copy.Messages.WriteAsync(conn, sessions.SelectMany(s => conversations.Messages(s, events)),
+                ct, written => progress?.Report(new LoadProgress("conversations", before + written, options.Messages, day, plan.Days)));
             var work = sessionsByDay.Select((s, i) => taskGenerator.Tasks(day + i, s)).ToList();
-            counts["auto_tasks"] += await Copy.RowsAsync(conn, Copy.Tasks, work.SelectMany(w => w.Tasks), Copy.Task, ct);
-            counts["task_approvals"] += await Copy.RowsAsync(conn, Copy.Approvals, work.SelectMany(w => w.Approvals), Copy.Approval, ct);
-            counts["analytics_events"] += await Copy.RowsAsync(conn, Copy.Events, events, Copy.Event, ct);
+            counts["auto_tasks"] += await Copy.Tasks.WriteAsync(conn, work.SelectMany(w => w.Tasks), ct);
+            counts["task_approvals"] += await Copy.Approvals.WriteAsync(conn, work.SelectMany(w => w.Approvals), ct);
+            counts["analytics_events"] += await Copy.Events.WriteAsync(conn, events, ct);
             await ExecuteAsync(conn, "UPDATE loadgen_progress SET next_day = $2, counts = $3::jsonb, updated_at = now() WHERE seed = $1",
                 ct, options.Seed, end, JsonSerializer.Serialize(counts));
             await tx.CommitAsync(ct);

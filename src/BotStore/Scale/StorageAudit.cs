@@ -10,7 +10,8 @@ namespace BotStore.Scale;
 /// distinct values over many rows) with what they cost now and as SMALLINT, and tables whose column order wastes
 /// alignment padding with what a reorder saves. Every figure is measured with <c>pg_column_size</c> on a
 /// repeatable sample of the table's own rows, rebuilt as the row would be stored; nothing is a rule of thumb.
-/// It only reads.
+/// It only reads. One limit: PostgreSQL rebuilds a row that has an out-of-line TOAST value with that value inline
+/// (and decompressed), so such rows' tuple bytes are overstated; savings, being differences, are not.
 /// </summary>
 public sealed class StorageAudit(NpgsqlDataSource dataSource)
 {

@@ -88,13 +88,13 @@ internal sealed class IngestComparison : IComparison
     {
         await using var conn = await context.DataSource.OpenConnectionAsync(ct);
         var clock = Stopwatch.StartNew();
-        await Copy.RowsAsync(conn, Copy.Command(Table, Copy.MessageColumns), rows, Copy.Message, ct);
+        await Copy.Messages.WriteAsync(conn, rows, ct, target: Table);
         return clock.Elapsed.TotalSeconds;
     }
 
     private static async Task<double> PsqlAsync(BenchContext context, string csv, CancellationToken ct)
     {
-        var command = $"\\copy {Table} ({Copy.MessageColumns}) FROM '{csv}' WITH (FORMAT csv)";
+        var command = $"\\copy {Table} ({Copy.Messages.Columns}) FROM '{csv}' WITH (FORMAT csv)";
         return (await context.Tools.RunAsync("psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", command], Path.GetTempPath(), ct)).Elapsed.TotalSeconds;
     }
 

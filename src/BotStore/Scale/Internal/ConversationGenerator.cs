@@ -45,7 +45,7 @@ internal sealed class ConversationGenerator(DataPlan plan, DirectoryGenerator di
             var timeline = new Timeline(_seed, day, sessions.Count, startMs);
             for (var i = 0; i < count; i++)
                 lastMs = timeline.Next().Ms;
-            sessions.Add(new SessionPlan(day, sessions.Count, plan.TenantId(tenant), id, directory.User(userOrdinal).Id, bot, channel,
+            sessions.Add(new SessionPlan(day, sessions.Count, plan.TenantId(tenant), id, directory.UserId(userOrdinal), bot, channel,
                 startMs, lastMs, count, title));
             quota -= count;
         }

@@ -3,21 +3,61 @@ using NpgsqlTypes;
 
 namespace BotStore.Scale.Internal;
 
-/// <summary>Binary COPY of the generated rows: the COPY command of each table and the writer of its row.</summary>
-internal static class Copy
+/// <summary>
+/// One table's binary COPY: its columns, each named once beside the way its value is written, so the COPY
+/// column list and the row writer cannot drift apart.
+/// </summary>
+internal sealed class CopyTable<T>(string table)
 {
-    public const string MessageColumns =
-        "tenant_id, created_at, id, session_id, user_id, message_index, role, message_type, is_read, content, metadata";
+    private readonly List<(string Name, Action<NpgsqlBinaryImporter, T> Write)> _columns = [];
 
-    /// <summary>Streams <paramref name="rows"/> into one COPY; returns how many were written.</summary>
-    public static async Task<long> RowsAsync<T>(NpgsqlConnection conn, string command, IEnumerable<T> rows,
-        Action<NpgsqlBinaryImporter, T> write, CancellationToken ct, Action<long>? written = null)
+    public string Columns => string.Join(", ", _columns.Select(c => c.Name));
+
+    public string Command => CommandFor(table);
+
+    /// <summary>The COPY into another table with the same columns (a benchmark's copy of the table).</summary>
+    public string CommandFor(string target) => $"COPY {target} ({Columns}) FROM STDIN (FORMAT BINARY)";
+
+    public CopyTable<T> Add<TValue>(string name, Func<T, TValue> value, NpgsqlDbType type)
     {
-        await using var importer = await conn.BeginBinaryImportAsync(command, ct);
+        _columns.Add((name, (w, row) => w.Write(value(row), type)));
+        return this;
+    }
+
+    public CopyTable<T> AddNullable<TValue>(string name, Func<T, TValue?> value, NpgsqlDbType type) where TValue : struct
+    {
+        _columns.Add((name, (w, row) =>
+        {
+            if (value(row) is { } v)
+                w.Write(v, type);
+            else
+                w.WriteNull();
+        }));
+        return this;
+    }
+
+    public CopyTable<T> AddNullable(string name, Func<T, string?> value, NpgsqlDbType type)
+    {
+        _columns.Add((name, (w, row) =>
+        {
+            if (value(row) is { } v)
+                w.Write(v, type);
+            else
+                w.WriteNull();
+        }));
+        return this;
+    }
+
+    /// <summary>Streams <paramref name="rows"/> into one COPY (into <paramref name="target"/>, else the table); returns how many.</summary>
+    public async Task<long> WriteAsync(NpgsqlConnection conn, IEnumerable<T> rows, CancellationToken ct, Action<long>? written = null, string? target = null)
+    {
+        await using var importer = await conn.BeginBinaryImportAsync(CommandFor(target ?? table), ct);
         long count = 0;
         foreach (var row in rows)
         {
-            write(importer, row);
+            importer.StartRow();
+            foreach (var (_, write) in _columns)
+                write(importer, row);
             if (++count % 4096 == 0)
             {
                 ct.ThrowIfCancellationRequested();
@@ -28,190 +68,129 @@ internal static class Copy
         written?.Invoke(count);
         return count;
     }
+}
 
-    public static string Command(string table, string columns) => $"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)";
+/// <summary>The COPY of every table loadgen writes, in each table's column order.</summary>
+internal static class Copy
+{
+    private const NpgsqlDbType Bigint = NpgsqlDbType.Bigint;
+    private const NpgsqlDbType Integer = NpgsqlDbType.Integer;
+    private const NpgsqlDbType Smallint = NpgsqlDbType.Smallint;
+    private const NpgsqlDbType Boolean = NpgsqlDbType.Boolean;
+    private const NpgsqlDbType Time = NpgsqlDbType.TimestampTz;
+    private const NpgsqlDbType Uuid = NpgsqlDbType.Uuid;
+    private const NpgsqlDbType Text = NpgsqlDbType.Text;
+    private const NpgsqlDbType Jsonb = NpgsqlDbType.Jsonb;
 
     // Identity values from COPY are taken as given, like INSERT ... OVERRIDING SYSTEM VALUE.
-    public static readonly string Tenants = Command("tenants", "id, created_at, is_active, name");
+    public static readonly CopyTable<TenantRow> Tenants = new CopyTable<TenantRow>("tenants")
+        .Add("id", r => r.Id, Bigint)
+        .Add("created_at", r => r.CreatedAt, Time)
+        .Add("is_active", r => r.IsActive, Boolean)
+        .Add("name", r => r.Name, Text);
 
-    public static void Tenant(NpgsqlBinaryImporter w, TenantRow r)
-    {
-        w.StartRow();
-        w.Write(r.Id, NpgsqlDbType.Bigint);
-        w.Write(r.CreatedAt, NpgsqlDbType.TimestampTz);
-        w.Write(r.IsActive, NpgsqlDbType.Boolean);
-        w.Write(r.Name, NpgsqlDbType.Text);
-    }
+    public static readonly CopyTable<BotRow> Bots = new CopyTable<BotRow>("bots")
+        .Add("tenant_id", r => r.TenantId, Bigint)
+        .Add("created_at", r => r.CreatedAt, Time)
+        .Add("updated_at", r => r.UpdatedAt, Time)
+        .Add("id", r => r.Id, Uuid)
+        .Add("llm_provider", r => r.LlmProvider, Smallint)
+        .Add("is_active", r => r.IsActive, Boolean)
+        .Add("name", r => r.Name, Text)
+        .AddNullable("config", r => r.Config, Jsonb);
 
-    public static readonly string Bots = Command("bots", "tenant_id, created_at, updated_at, id, llm_provider, is_active, name, config");
+    public static readonly CopyTable<BotChannelRow> BotChannels = new CopyTable<BotChannelRow>("bot_channels")
+        .Add("tenant_id", r => r.TenantId, Bigint)
+        .Add("created_at", r => r.CreatedAt, Time)
+        .Add("id", r => r.Id, Uuid)
+        .Add("bot_id", r => r.BotId, Uuid)
+        .Add("channel", r => r.Channel, Smallint)
+        .Add("is_active", r => r.IsActive, Boolean)
+        .AddNullable("config", r => r.Config, Jsonb);
 
-    public static void Bot(NpgsqlBinaryImporter w, BotRow r)
-    {
-        w.StartRow();
-        w.Write(r.TenantId, NpgsqlDbType.Bigint);
-        w.Write(r.CreatedAt, NpgsqlDbType.TimestampTz);
-        w.Write(r.UpdatedAt, NpgsqlDbType.TimestampTz);
-        w.Write(r.Id, NpgsqlDbType.Uuid);
-        w.Write(r.LlmProvider, NpgsqlDbType.Smallint);
-        w.Write(r.IsActive, NpgsqlDbType.Boolean);
-        w.Write(r.Name, NpgsqlDbType.Text);
-        Nullable(w, r.Config, NpgsqlDbType.Jsonb);
-    }
+    public static readonly CopyTable<UserRow> Users = new CopyTable<UserRow>("users")
+        .Add("tenant_id", r => r.TenantId, Bigint)
+        .Add("created_at", r => r.CreatedAt, Time)
+        .Add("id", r => r.Id, Uuid)
+        .Add("external_id", r => r.ExternalId, Text)
+        .AddNullable("display_name", r => r.DisplayName, Text);
 
-    public static readonly string BotChannels = Command("bot_channels", "tenant_id, created_at, id, bot_id, channel, is_active, config");
+    public static readonly CopyTable<MemoryRow> Memories = new CopyTable<MemoryRow>("bot_memories")
+        .Add("tenant_id", r => r.TenantId, Bigint)
+        .Add("created_at", r => r.CreatedAt, Time)
+        .Add("updated_at", r => r.UpdatedAt, Time)
+        .AddNullable("expires_at", r => r.ExpiresAt, Time)
+        .Add("id", r => r.Id, Uuid)
+        .Add("bot_id", r => r.BotId, Uuid)
+        .AddNullable("user_id", r => r.UserId, Uuid)
+        .Add("memory_type", r => r.MemoryType, Smallint)
+        .Add("key", r => r.Key, Text)
+        .Add("value", r => r.Value, Jsonb);
 
-    public static void BotChannel(NpgsqlBinaryImporter w, BotChannelRow r)
-    {
-        w.StartRow();
-        w.Write(r.TenantId, NpgsqlDbType.Bigint);
-        w.Write(r.CreatedAt, NpgsqlDbType.TimestampTz);
-        w.Write(r.Id, NpgsqlDbType.Uuid);
-        w.Write(r.BotId, NpgsqlDbType.Uuid);
-        w.Write(r.Channel, NpgsqlDbType.Smallint);
-        w.Write(r.IsActive, NpgsqlDbType.Boolean);
-        Nullable(w, r.Config, NpgsqlDbType.Jsonb);
-    }
+    public static readonly CopyTable<SessionRow> Sessions = new CopyTable<SessionRow>("user_sessions")
+        .Add("tenant_id", r => r.TenantId, Bigint)
+        .Add("created_at", r => r.CreatedAt, Time)
+        .Add("last_activity_at", r => r.LastActivityAt, Time)
+        .Add("id", r => r.Id, Uuid)
+        .Add("user_id", r => r.UserId, Uuid)
+        .Add("bot_id", r => r.BotId, Uuid)
+        .Add("message_count", r => r.MessageCount, Integer)
+        .Add("channel", r => r.Channel, Smallint)
+        .AddNullable("title", r => r.Title, Text);
 
-    public static readonly string Users = Command("users", "tenant_id, created_at, id, external_id, display_name");
+    public static readonly CopyTable<MessageRow> Messages = new CopyTable<MessageRow>("message_history")
+        .Add("tenant_id", r => r.TenantId, Bigint)
+        .Add("created_at", r => r.CreatedAt, Time)
+        .Add("id", r => r.Id, Uuid)
+        .Add("session_id", r => r.SessionId, Uuid)
+        .Add("user_id", r => r.UserId, Uuid)
+        .Add("message_index", r => r.MessageIndex, Integer)
+        .Add("role", r => r.Role, Smallint)
+        .Add("message_type", r => r.MessageType, Smallint)
+        .Add("is_read", r => r.IsRead, Boolean)
+        .Add("content", r => r.Content, Text)
+        .AddNullable("metadata", r => r.Metadata, Jsonb);
 
-    public static void User(NpgsqlBinaryImporter w, UserRow r)
-    {
-        w.StartRow();
-        w.Write(r.TenantId, NpgsqlDbType.Bigint);
-        w.Write(r.CreatedAt, NpgsqlDbType.TimestampTz);
-        w.Write(r.Id, NpgsqlDbType.Uuid);
-        w.Write(r.ExternalId, NpgsqlDbType.Text);
-        Nullable(w, r.DisplayName, NpgsqlDbType.Text);
-    }
+    public static readonly CopyTable<TaskRow> Tasks = new CopyTable<TaskRow>("auto_tasks")
+        .Add("tenant_id", r => r.TenantId, Bigint)
+        .Add("created_at", r => r.CreatedAt, Time)
+        .Add("updated_at", r => r.UpdatedAt, Time)
+        .AddNullable("started_at", r => r.StartedAt, Time)
+        .AddNullable("finished_at", r => r.FinishedAt, Time)
+        .Add("id", r => r.Id, Uuid)
+        .Add("bot_id", r => r.BotId, Uuid)
+        .AddNullable("session_id", r => r.SessionId, Uuid)
+        .Add("status", r => r.Status, Smallint)
+        .Add("priority", r => r.Priority, Smallint)
+        .Add("execution_mode", r => r.ExecutionMode, Smallint)
+        .Add("intent_type", r => r.IntentType, Smallint)
+        .Add("risk_level", r => r.RiskLevel, Smallint)
+        .Add("progress", r => r.Progress, Smallint)
+        .Add("title", r => r.Title, Text)
+        .AddNullable("error", r => r.Error, Text)
+        .AddNullable("payload", r => r.Payload, Jsonb);
 
-    public static readonly string Memories = Command("bot_memories",
-        "tenant_id, created_at, updated_at, expires_at, id, bot_id, user_id, memory_type, key, value");
+    public static readonly CopyTable<ApprovalRow> Approvals = new CopyTable<ApprovalRow>("task_approvals")
+        .Add("tenant_id", r => r.TenantId, Bigint)
+        .Add("created_at", r => r.CreatedAt, Time)
+        .Add("expires_at", r => r.ExpiresAt, Time)
+        .AddNullable("decided_at", r => r.DecidedAt, Time)
+        .Add("id", r => r.Id, Uuid)
+        .Add("task_id", r => r.TaskId, Uuid)
+        .Add("status", r => r.Status, Smallint)
+        .Add("risk_level", r => r.RiskLevel, Smallint)
+        .Add("step", r => r.Step, Text)
+        .AddNullable("reason", r => r.Reason, Text)
+        .AddNullable("decided_by", r => r.DecidedBy, Text);
 
-    public static void Memory(NpgsqlBinaryImporter w, MemoryRow r)
-    {
-        w.StartRow();
-        w.Write(r.TenantId, NpgsqlDbType.Bigint);
-        w.Write(r.CreatedAt, NpgsqlDbType.TimestampTz);
-        w.Write(r.UpdatedAt, NpgsqlDbType.TimestampTz);
-        Nullable(w, r.ExpiresAt, NpgsqlDbType.TimestampTz);
-        w.Write(r.Id, NpgsqlDbType.Uuid);
-        w.Write(r.BotId, NpgsqlDbType.Uuid);
-        Nullable(w, r.UserId, NpgsqlDbType.Uuid);
-        w.Write(r.MemoryType, NpgsqlDbType.Smallint);
-        w.Write(r.Key, NpgsqlDbType.Text);
-        w.Write(r.Value, NpgsqlDbType.Jsonb);
-    }
-
-    public static readonly string Sessions = Command("user_sessions",
-        "tenant_id, created_at, last_activity_at, id, user_id, bot_id, message_count, channel, title");
-
-    public static void Session(NpgsqlBinaryImporter w, SessionRow r)
-    {
-        w.StartRow();
-        w.Write(r.TenantId, NpgsqlDbType.Bigint);
-        w.Write(r.CreatedAt, NpgsqlDbType.TimestampTz);
-        w.Write(r.LastActivityAt, NpgsqlDbType.TimestampTz);
-        w.Write(r.Id, NpgsqlDbType.Uuid);
-        w.Write(r.UserId, NpgsqlDbType.Uuid);
-        w.Write(r.BotId, NpgsqlDbType.Uuid);
-        w.Write(r.MessageCount, NpgsqlDbType.Integer);
-        w.Write(r.Channel, NpgsqlDbType.Smallint);
-        Nullable(w, r.Title, NpgsqlDbType.Text);
-    }
-
-    public static readonly string Messages = Command("message_history", MessageColumns);
-
-    public static void Message(NpgsqlBinaryImporter w, MessageRow r)
-    {
-        w.StartRow();
-        w.Write(r.TenantId, NpgsqlDbType.Bigint);
-        w.Write(r.CreatedAt, NpgsqlDbType.TimestampTz);
-        w.Write(r.Id, NpgsqlDbType.Uuid);
-        w.Write(r.SessionId, NpgsqlDbType.Uuid);
-        w.Write(r.UserId, NpgsqlDbType.Uuid);
-        w.Write(r.MessageIndex, NpgsqlDbType.Integer);
-        w.Write(r.Role, NpgsqlDbType.Smallint);
-        w.Write(r.MessageType, NpgsqlDbType.Smallint);
-        w.Write(r.IsRead, NpgsqlDbType.Boolean);
-        w.Write(r.Content, NpgsqlDbType.Text);
-        Nullable(w, r.Metadata, NpgsqlDbType.Jsonb);
-    }
-
-    public static readonly string Tasks = Command("auto_tasks",
-        "tenant_id, created_at, updated_at, started_at, finished_at, id, bot_id, session_id, status, priority, " +
-        "execution_mode, intent_type, risk_level, progress, title, error, payload");
-
-    public static void Task(NpgsqlBinaryImporter w, TaskRow r)
-    {
-        w.StartRow();
-        w.Write(r.TenantId, NpgsqlDbType.Bigint);
-        w.Write(r.CreatedAt, NpgsqlDbType.TimestampTz);
-        w.Write(r.UpdatedAt, NpgsqlDbType.TimestampTz);
-        Nullable(w, r.StartedAt, NpgsqlDbType.TimestampTz);
-        Nullable(w, r.FinishedAt, NpgsqlDbType.TimestampTz);
-        w.Write(r.Id, NpgsqlDbType.Uuid);
-        w.Write(r.BotId, NpgsqlDbType.Uuid);
-        Nullable(w, r.SessionId, NpgsqlDbType.Uuid);
-        w.Write(r.Status, NpgsqlDbType.Smallint);
-        w.Write(r.Priority, NpgsqlDbType.Smallint);
-        w.Write(r.ExecutionMode, NpgsqlDbType.Smallint);
-        w.Write(r.IntentType, NpgsqlDbType.Smallint);
-        w.Write(r.RiskLevel, NpgsqlDbType.Smallint);
-        w.Write(r.Progress, NpgsqlDbType.Smallint);
-        w.Write(r.Title, NpgsqlDbType.Text);
-        Nullable(w, r.Error, NpgsqlDbType.Text);
-        Nullable(w, r.Payload, NpgsqlDbType.Jsonb);
-    }
-
-    public static readonly string Approvals = Command("task_approvals",
-        "tenant_id, created_at, expires_at, decided_at, id, task_id, status, risk_level, step, reason, decided_by");
-
-    public static void Approval(NpgsqlBinaryImporter w, ApprovalRow r)
-    {
-        w.StartRow();
-        w.Write(r.TenantId, NpgsqlDbType.Bigint);
-        w.Write(r.CreatedAt, NpgsqlDbType.TimestampTz);
-        w.Write(r.ExpiresAt, NpgsqlDbType.TimestampTz);
-        Nullable(w, r.DecidedAt, NpgsqlDbType.TimestampTz);
-        w.Write(r.Id, NpgsqlDbType.Uuid);
-        w.Write(r.TaskId, NpgsqlDbType.Uuid);
-        w.Write(r.Status, NpgsqlDbType.Smallint);
-        w.Write(r.RiskLevel, NpgsqlDbType.Smallint);
-        w.Write(r.Step, NpgsqlDbType.Text);
-        Nullable(w, r.Reason, NpgsqlDbType.Text);
-        Nullable(w, r.DecidedBy, NpgsqlDbType.Text);
-    }
-
-    public static readonly string Events = Command("analytics_events",
-        "tenant_id, created_at, id, bot_id, user_id, session_id, channel, name, properties");
-
-    public static void Event(NpgsqlBinaryImporter w, EventRow r)
-    {
-        w.StartRow();
-        w.Write(r.TenantId, NpgsqlDbType.Bigint);
-        w.Write(r.CreatedAt, NpgsqlDbType.TimestampTz);
-        w.Write(r.Id, NpgsqlDbType.Uuid);
-        Nullable(w, r.BotId, NpgsqlDbType.Uuid);
-        Nullable(w, r.UserId, NpgsqlDbType.Uuid);
-        Nullable(w, r.SessionId, NpgsqlDbType.Uuid);
-        w.Write(r.Channel, NpgsqlDbType.Smallint);
-        w.Write(r.Name, NpgsqlDbType.Text);
-        Nullable(w, r.Properties, NpgsqlDbType.Jsonb);
-    }
-
-    private static void Nullable(NpgsqlBinaryImporter w, string? value, NpgsqlDbType type)
-    {
-        if (value is null)
-            w.WriteNull();
-        else
-            w.Write(value, type);
-    }
-
-    private static void Nullable<T>(NpgsqlBinaryImporter w, T? value, NpgsqlDbType type) where T : struct
-    {
-        if (value is { } v)
-            w.Write(v, type);
-        else
-            w.WriteNull();
-    }
+    public static readonly CopyTable<EventRow> Events = new CopyTable<EventRow>("analytics_events")
+        .Add("tenant_id", r => r.TenantId, Bigint)
+        .Add("created_at", r => r.CreatedAt, Time)
+        .Add("id", r => r.Id, Uuid)
+        .AddNullable("bot_id", r => r.BotId, Uuid)
+        .AddNullable("user_id", r => r.UserId, Uuid)
+        .AddNullable("session_id", r => r.SessionId, Uuid)
+        .Add("channel", r => r.Channel, Smallint)
+        .Add("name", r => r.Name, Text)
+        .AddNullable("properties", r => r.Properties, Jsonb);
 }

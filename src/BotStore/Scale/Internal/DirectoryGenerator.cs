@@ -52,10 +52,8 @@ internal sealed class DirectoryGenerator
     /// <summary>The user with this ordinal (0 .. users - 1), always the same.</summary>
     public UserRow User(long ordinal)
     {
-        var rng = new SeededRandom(_seed, SeededRandom.Stream.User, ordinal);
+        var (rng, createdMs, id) = UserCore(ordinal);
         var tenant = _plan.TenantOfUser(ordinal);
-        var createdMs = _plan.StartMs - 1000 - rng.NextLong(365 * DayMs);
-        var id = rng.Uuid7(createdMs);
         var external = rng.Next(4) switch
         {
             0 => string.Create(CultureInfo.InvariantCulture, $"wa:+55{11_900_000_000 + ordinal}"),
@@ -65,6 +63,16 @@ internal sealed class DirectoryGenerator
         };
         var name = rng.Chance(0.8) ? $"{Choices.FirstNames[rng.Next(Choices.FirstNames.Length)]} {Choices.LastNames[rng.Next(Choices.LastNames.Length)]}" : null;
         return new UserRow(_plan.TenantId(tenant), At(createdMs), id, external, name);
+    }
+
+    /// <summary>Just the user's id, without building its row (sessions need only that).</summary>
+    public Guid UserId(long ordinal) => UserCore(ordinal).Id;
+
+    private (SeededRandom Rng, long CreatedMs, Guid Id) UserCore(long ordinal)
+    {
+        var rng = new SeededRandom(_seed, SeededRandom.Stream.User, ordinal);
+        var createdMs = _plan.StartMs - 1000 - rng.NextLong(365 * DayMs);
+        return (rng, createdMs, rng.Uuid7(createdMs));
     }
 
     public IEnumerable<UserRow> Users()
@@ -88,11 +96,11 @@ internal sealed class DirectoryGenerator
             var rng = new SeededRandom(_seed, SeededRandom.Stream.UserMemory, u);
             if (!rng.Chance(0.3))
                 continue;
-            var user = User(u);
+            var userId = UserId(u);
             var bot = _bots[_plan.TenantOfUser(u)][0].Row;
             var count = rng.Between(1, 3);
             for (var i = 0; i < count; i++)
-                yield return Memory(rng, bot, user.Id, Choices.UserMemory, i);
+                yield return Memory(rng, bot, userId, Choices.UserMemory, i);
         }
     }
 
