@@ -48,6 +48,9 @@ public static class BotStoreCli
         MaintainCommand.Create(),
         ReportCommand.Create(),
         ExplainCommand.Create(),
+        LoadgenCommand.Create(),
+        AuditCommand.Create(),
+        BenchCommand.Create(),
     ];
 
     private static IEnumerable<string> CommandPath(Command command, Command root)
