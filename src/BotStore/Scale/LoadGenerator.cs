@@ -78,11 +78,11 @@ public sealed class LoadGenerator(NpgsqlDataSource dataSource)
         if (saved is { Finished: true })
             return new LoadResult($"{parameters} seed={options.Seed}", false, true, await SizesAsync(conn, saved.Counts, ct), clock.Elapsed);
 
-        var tenantBase = saved?.TenantBase ?? await ScalarAsync<long>(conn, """
-            SELECT GREATEST(COALESCE((SELECT max(id) FROM tenants), 0),
-                            COALESCE(pg_sequence_last_value(pg_get_serial_sequence('tenants', 'id')::regclass), 0))
-            """, ct);
-        var plan = new DataPlan(options, tenantBase);
+        var tenantBase = saved?.TenantBase ?? await ScalarAsync<long>(conn,
+            "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM tenant_id_seq", ct);
+        var logicalFrom = await ScalarAsync<int>(conn, "SELECT logical_from FROM shard_identity", ct);
+        var logicalTo = await ScalarAsync<int>(conn, "SELECT logical_to FROM shard_identity", ct);
+        var plan = new DataPlan(options, tenantBase, logicalFrom, logicalTo);
         var directory = new DirectoryGenerator(plan);
         var conversations = new ConversationGenerator(plan, directory);
         var taskGenerator = new TaskGenerator(plan);
@@ -98,7 +98,8 @@ public sealed class LoadGenerator(NpgsqlDataSource dataSource)
             counts["bot_channels"] = await Copy.BotChannels.WriteAsync(conn, directory.BotChannels(), ct);
             counts["users"] = await Copy.Users.WriteAsync(conn, directory.Users(), ct);
             counts["bot_memories"] = await Copy.Memories.WriteAsync(conn, directory.Memories(), ct);
-            await ScalarAsync<long>(conn, "SELECT setval(pg_get_serial_sequence('tenants', 'id'), $1)", ct, plan.TenantId(options.Tenants - 1));
+            // Tenants created later (botstore tenants create) continue after the generated ones.
+            await ScalarAsync<long>(conn, "SELECT setval('tenant_id_seq', $1)", ct, tenantBase + options.Tenants);
             await ExecuteAsync(conn, """
                 INSERT INTO loadgen_progress (seed, parameters, tenant_base, next_day, days, counts) VALUES ($1, $2, $3, 0, $4, $5::jsonb)
                 """, ct, options.Seed, parameters, tenantBase, plan.Days, JsonSerializer.Serialize(counts));

@@ -100,6 +100,20 @@ public sealed class LoadGeneratorTests
     }
 
     [Fact]
+    public async Task Generated_tenants_stay_in_the_shards_range_and_tenants_created_later_do_not_collide()
+    {
+        await using var fresh = await Fresh.CreateAsync();
+        var db = fresh.Db;
+        await db.ExecuteAsync("UPDATE shard_identity SET logical_from = 100, logical_to = 200");
+        await new LoadGenerator(db.DataSource).RunAsync(Small);
+
+        Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM tenants WHERE id % 1024 NOT BETWEEN 100 AND 199"));
+        var (later, _) = await new Data.TenantStore(db.DataSource).CreateAsync("after the load");
+        Assert.InRange(later.Id % 1024, 100, 199);
+        Assert.True(later.Id > await db.ScalarAsync<long>("SELECT max(id) FROM tenants WHERE id <> $1", later.Id));
+    }
+
+    [Fact]
     public async Task The_loadgen_verb_loads_and_prints_counts_and_rejects_bad_sizes_writing_nothing()
     {
         await using var fresh = await Fresh.CreateAsync();

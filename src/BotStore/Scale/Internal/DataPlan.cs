@@ -15,10 +15,15 @@ internal sealed class DataPlan
 
     private readonly long[] _userStart;
 
-    public DataPlan(LoadOptions options, long tenantBase)
+    private readonly int _logicalFrom;
+    private readonly int _logicalSpan;
+
+    public DataPlan(LoadOptions options, long tenantBase, int logicalFrom = 0, int logicalTo = Sharding.ShardMap.LogicalShards)
     {
         Options = options;
         TenantBase = tenantBase;
+        _logicalFrom = logicalFrom;
+        _logicalSpan = logicalTo - logicalFrom;
         Start = options.Until.AddMonths(-options.Months);
         Days = Math.Max(1, (int)(options.Until - Start).TotalDays - ReservedDays);
 
@@ -40,7 +45,11 @@ internal sealed class DataPlan
 
     public LoadOptions Options { get; }
 
-    /// <summary>Tenant ids are TenantBase + 1 .. TenantBase + Tenants (ids that existed before the load stay below).</summary>
+    /// <summary>
+    /// The position of the database's tenant_id_seq before the load: tenant t gets sequence number TenantBase + t + 1,
+    /// turned into an id as botstore_next_tenant_id() does (migration 0020), so generated tenants carry a logical
+    /// shard of this database's range and later tenants continue after them.
+    /// </summary>
     public long TenantBase { get; }
 
     public DateTimeOffset Start { get; }
@@ -61,7 +70,11 @@ internal sealed class DataPlan
 
     public long DayStartMs(int day) => StartMs + day * DayMs;
 
-    public long TenantId(int tenant) => TenantBase + tenant + 1;
+    public long TenantId(int tenant)
+    {
+        var n = TenantBase + tenant + 1;
+        return n * Sharding.ShardMap.LogicalShards + _logicalFrom + n % _logicalSpan;
+    }
 
     public int TasksOn(int day) => (int)Math.Round(MessagesPerDay[day] / 40.0);
 
