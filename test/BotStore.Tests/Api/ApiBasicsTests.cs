@@ -41,7 +41,7 @@ public sealed class ApiBasicsTests(ApiServer api) : IClassFixture<ApiServer>
     [Fact]
     public async Task An_administrator_token_cannot_act_as_a_tenant()
     {
-        var token = await new Data.TenantStore(api.Database.DataSource).RotateAdminTokenAsync();
+        var token = await new BotStore.Data.TenantStore(api.Database.DataSource).RotateAdminTokenAsync();
         using var admin = api.Anonymous();
         admin.DefaultRequestHeaders.Authorization = new("Bearer", token);
         Assert.Equal(HttpStatusCode.Unauthorized, (await admin.GetAsync("/v1/enums")).StatusCode);
