@@ -22,6 +22,7 @@ public static class ServeApp
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<TenantStore>();
         services.AddSingleton<TenantAuth>();
+        services.AddConversationStores();
         services.ConfigureHttpJsonOptions(json => Configure(json.SerializerOptions));
         services.AddProblemDetails();
         services.AddExceptionHandler<Problems>();
@@ -37,6 +38,7 @@ public static class ServeApp
         app.MapHealthApi();
         var v1 = app.MapGroup("/v1");
         v1.MapEnumsApi();
+        v1.MapConversationApi();
         return app;
     }
 

@@ -232,10 +232,18 @@ public sealed partial class MessageStore(NpgsqlDataSource dataSource)
     {
         if (int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var index))
             return (index, null);
-        var parts = Cursor.Decode(value, 3);
-        return parts[0] == "m" && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out index)
-            ? (index, Rows.TimeKey(parts[2]))
-            : throw new BotStoreValidationException($"{name} must be a message_index or a cursor this list gave out");
+        string[]? parts = null;
+        try
+        {
+            parts = Cursor.Decode(value, 3);
+        }
+        catch (BotStoreValidationException)
+        {
+            // answered below, naming the parameter
+        }
+        return parts is ["m", var i, var t] && int.TryParse(i, NumberStyles.None, CultureInfo.InvariantCulture, out index)
+            ? (index, Rows.TimeKey(t))
+            : throw new BotStoreValidationException($"{name} must be a message_index or a cursor this list gave out (got '{value}')");
     }
 
     private static string Show(DateTimeOffset t) => t.ToString("yyyy-MM-dd HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
