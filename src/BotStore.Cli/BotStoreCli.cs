@@ -37,6 +37,7 @@ public static class BotStoreCli
         DbCommand.Create(),
         ServeCommand.Create(),
         TenantsCommand.Create(),
+        PgBouncerCommand.Create(),
     ];
 
     private static IEnumerable<string> CommandPath(Command command, Command root)
