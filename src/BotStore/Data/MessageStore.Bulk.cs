@@ -35,7 +35,7 @@ public sealed partial class MessageStore
     /// <summary>Locks the batch's sessions in id order (so concurrent batches cannot deadlock) before the insert reads them.</summary>
     internal const string LockIncomingSessionsSql = """
         SELECT 1 FROM user_sessions
-        WHERE tenant_id = $1 AND id IN (SELECT session_id FROM botstore_incoming_messages)
+        WHERE tenant_id = $1 AND id = ANY (ARRAY(SELECT DISTINCT session_id FROM botstore_incoming_messages))
         ORDER BY id FOR NO KEY UPDATE
         """;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using BotStore.Data;
+using BotStore.Data.Internal;
 using BotStore.Partitions;
 
 namespace BotStore.Tests.Data;
@@ -90,6 +91,41 @@ public sealed class QueryPlanTests(PlanDatabase plans) : IClassFixture<PlanDatab
 
         var sessions = await plans.ExplainAsync(tenant, SessionStore.ListByTenantSql, [tenant, new DateTimeOffset(9999, 12, 31, 0, 0, 0, TimeSpan.Zero), Guid.AllBitsSet, 51]);
         Assert.Equal("idx_sessions_tenant", sessions.AccessIndexOf(Assert.Single(sessions.ScansOf("user_sessions"))));
+    }
+
+    [Fact]
+    public async Task Bulk_ingest_probes_indexes_and_never_scans_the_tenants_messages_or_sessions()
+    {
+        var tenant = plans.TenantIds[2];
+        var sessions = plans.Sessions.Where(s => s.Tenant == tenant).Take(50).ToList();
+        var now = DateTimeOffset.UtcNow;
+        var ids = Enumerable.Range(0, 1000).Select(i => Uuid7.At(now.AddMilliseconds(i))).ToArray();
+        await using var conn = await plans.Db.DataSource.OpenConnectionAsync();
+        await using var tx = await conn.BeginTransactionAsync();
+        await using (var fill = TenantScope.Batch(conn, tenant).Add(MessageStore.CreateIncomingSql).Add("""
+            INSERT INTO botstore_incoming_messages (ord, id, created_at, session_id, role, message_type, content)
+            SELECT ord - 1, id, uuid7_time(id), session, 2, 0, 'bulk' FROM unnest($1::uuid[], $2::uuid[]) WITH ORDINALITY AS x(id, session, ord)
+            """, ids, ids.Select((_, i) => sessions[i % sessions.Count].Id).ToArray()))
+            await fill.ExecuteNonQueryAsync();
+        await using var explain = TenantScope.Batch(conn, tenant)
+            .Add(MessageStore.LockIncomingSessionsSql, tenant)
+            .Add("EXPLAIN (ANALYZE, FORMAT JSON) " + MessageStore.BulkInsertSql, tenant);
+        string json;
+        await using (var reader = await explain.ReadAsync(default))
+        {
+            await reader.NextResultAsync();
+            await reader.ReadAsync();
+            json = reader.GetString(0);
+        }
+        await tx.RollbackAsync();
+
+        using var doc = JsonDocument.Parse(json);
+        var plan = new Plan(doc.RootElement[0].GetProperty("Plan").Clone(), new Dictionary<string, string>());
+        var insert = plan.Nodes.Single(n => n.GetProperty("Node Type").GetString() == "ModifyTable" && n.GetProperty("Operation").GetString() == "Insert");
+        Assert.Equal(1000, insert.GetProperty("Actual Rows").GetInt64());
+        var seqScans = plan.Nodes.Where(n => n.GetProperty("Node Type").GetString() == "Seq Scan" && Plan.Executed(n)
+            && Relation(n) is var r && (r.StartsWith("message_history", StringComparison.Ordinal) || r == "user_sessions")).Select(Relation).ToList();
+        Assert.True(seqScans.Count == 0, $"scanned {string.Join(", ", seqScans)}:\n{plan}");
     }
 
     private async Task<List<PartitionInfo>> MessagePartitionsAsync() =>

@@ -10,19 +10,26 @@
 -- * each session's message_count and last_activity_at move past what was written.
 -- A message that breaks a rule fails the whole batch through botstore_reject(), naming it by its place in the
 -- batch (ord), and nothing is written.
+-- Every lookup is shaped so it can only be an index probe, whatever the planner guesses about the (never analyzed)
+-- temporary table: the stored-id check is a LATERAL ... LIMIT 1 per row (the primary key, in the one partition its
+-- created_at names), and sessions are fetched by id = ANY(ARRAY(...)) on the primary key. A join the planner could
+-- turn into a hash join would read all of the tenant's messages or sessions.
 WITH fresh AS (
     SELECT DISTINCT ON (i.id) i.*
     FROM botstore_incoming_messages i
-    WHERE NOT EXISTS (SELECT 1 FROM message_history m
-                      WHERE m.tenant_id = $1 AND m.id = i.id AND m.created_at = i.created_at)
+    LEFT JOIN LATERAL (
+        SELECT true AS found FROM message_history m
+        WHERE m.tenant_id = $1 AND m.id = i.id AND m.created_at = i.created_at
+        LIMIT 1
+    ) stored ON true
+    WHERE stored.found IS NULL
     ORDER BY i.id, i.ord
 ), sessions AS (
     SELECT s.id, s.user_id, s.message_count, s.last_activity_at,
-           greatest(s.message_count, max(f.message_index) + 1) AS first_free
+           greatest(s.message_count, f.last_explicit + 1) AS first_free
     FROM user_sessions s
-    JOIN fresh f ON f.session_id = s.id
-    WHERE s.tenant_id = $1
-    GROUP BY s.tenant_id, s.id
+    JOIN (SELECT session_id, max(message_index) AS last_explicit FROM fresh GROUP BY session_id) f ON f.session_id = s.id
+    WHERE s.tenant_id = $1 AND s.id = ANY (ARRAY(SELECT DISTINCT session_id FROM fresh))
 ), numbered AS (
     SELECT f.*, s.user_id, s.message_count, s.last_activity_at,
            coalesce(f.message_index,
@@ -61,6 +68,6 @@ WITH fresh AS (
     SET message_count = greatest(s.message_count, b.last_index + 1),
         last_activity_at = greatest(s.last_activity_at, b.latest)
     FROM (SELECT session_id, max(message_index) AS last_index, max(created_at) AS latest FROM inserted GROUP BY session_id) b
-    WHERE s.tenant_id = $1 AND s.id = b.session_id
+    WHERE s.tenant_id = $1 AND s.id = b.session_id AND s.id = ANY (ARRAY(SELECT session_id FROM inserted))
 )
 SELECT count(*)::int FROM inserted
