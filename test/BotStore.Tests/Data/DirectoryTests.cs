@@ -102,6 +102,9 @@ public sealed class DirectoryTests(TestDatabase db) : IClassFixture<TestDatabase
     public async Task Sessions_with_their_last_messages_take_one_statement_however_many_sessions()
     {
         await db.ExecuteAsync("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+        // Without the pool's reset between uses, every statement that reaches the server is the store's own.
+        await using var quiet = ConnectionSettings.Default.CreateDataSource(db.ConnectionString + ";No Reset On Close=true", "botstore-statement-count");
+        var sessions = new SessionStore(quiet);
         foreach (var count in new[] { 3, 30 })
         {
             var w = await _c.NewWorldAsync();
@@ -110,11 +113,11 @@ public sealed class DirectoryTests(TestDatabase db) : IClassFixture<TestDatabase
                 ids.Add((await _c.Sessions.CreateAsync(w.TenantId, w.User.Id, w.Bot.Id, ChannelType.Web, $"s{i}")).Id);
             await _c.Messages.BulkAppendAsync(w.TenantId, ids.SelectMany(id => Enumerable.Range(0, 5).Select(k => new NewMessage(id, MessageRole.User, $"{id}:{k}"))).ToList());
             var empty = await _c.Sessions.CreateAsync(w.TenantId, w.User.Id, w.Bot.Id, ChannelType.Web, "no messages yet");
-            await _c.Sessions.ListByUserWithMessagesAsync(w.TenantId, w.User.Id, 2); // warms the connection up
+            await sessions.ListByUserWithMessagesAsync(w.TenantId, w.User.Id, 2); // warms the connection up
 
-            var before = await StatementCallsAsync();
-            var page = await _c.Sessions.ListByUserWithMessagesAsync(w.TenantId, w.User.Id, 3, limit: 200);
-            var ran = Delta(before, await StatementCallsAsync());
+            var before = await StatementCallsAsync(quiet);
+            var page = await sessions.ListByUserWithMessagesAsync(w.TenantId, w.User.Id, 3, limit: 200);
+            var ran = Delta(before, await StatementCallsAsync(quiet));
 
             Assert.Equal(count + 1, page.Items.Count);
             Assert.Equal(empty.Id, page.Items[0].Session.Id);
@@ -127,13 +130,12 @@ public sealed class DirectoryTests(TestDatabase db) : IClassFixture<TestDatabase
         }
     }
 
-    // Executions per statement text in this database, from pg_stat_statements (top-level statements only). DISCARD
-    // ALL is Npgsql's pool reset, which rides along with a returned connection's next command in the same round trip.
-    private async Task<Dictionary<string, long>> StatementCallsAsync()
+    // Executions per statement text in this database, from pg_stat_statements (top-level statements only).
+    private static async Task<Dictionary<string, long>> StatementCallsAsync(Npgsql.NpgsqlDataSource dataSource)
     {
-        await using var cmd = db.DataSource.CreateCommand("""
+        await using var cmd = dataSource.CreateCommand("""
             SELECT query, calls FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
-            WHERE d.datname = current_database() AND query NOT LIKE '%pg_stat_statements%' AND query <> 'DISCARD ALL'
+            WHERE d.datname = current_database() AND query NOT LIKE '%pg_stat_statements%'
             """);
         await using var reader = await cmd.ExecuteReaderAsync();
         var calls = new Dictionary<string, long>();

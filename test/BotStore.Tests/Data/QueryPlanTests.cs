@@ -51,6 +51,44 @@ public sealed class QueryPlanTests(PlanDatabase plans) : IClassFixture<PlanDatab
     }
 
     [Fact]
+    public async Task A_prepared_history_statement_on_a_generic_plan_still_skips_the_older_months()
+    {
+        // Npgsql prepares hot statements on direct connections, and PostgreSQL may then run a generic plan: the
+        // partitions are pruned at run time instead, by the same bounds.
+        var partitions = await MessagePartitionsAsync();
+        var firstDataMonth = plans.Sessions.Min(s => s.CreatedAt);
+        var session = plans.Sessions.Last(s => Month(s.CreatedAt) > Month(firstDataMonth));
+        var args = MessageStore.HistoryArgs(session.Tenant, session.Id, null, null, 50);
+        await using var conn = await plans.Db.DataSource.OpenConnectionAsync();
+        await using var tx = await conn.BeginTransactionAsync();
+        await TenantScope.ApplyAsync(conn, session.Tenant, default);
+        await using (var prepare = new Npgsql.NpgsqlCommand($"""
+            SET LOCAL plan_cache_mode = force_generic_plan;
+            PREPARE history_generic(bigint, uuid, timestamptz, timestamptz, integer, integer, integer) AS {MessageStore.HistoryNewestFirstSql}
+            """, conn))
+        {
+            await prepare.ExecuteNonQueryAsync();
+        }
+        // EXECUTE takes no bind parameters inside EXPLAIN: the store's arguments are spelled out as literals.
+        var literals = string.Join(", ", args.Select(a => a switch
+        {
+            Guid g => $"'{g}'",
+            DateTimeOffset t => $"'{t.UtcDateTime:O}'",
+            IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
+            _ => throw new InvalidOperationException($"unexpected argument {a}"),
+        }));
+        await using var explain = new Npgsql.NpgsqlCommand($"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE history_generic({literals})", conn);
+        using var doc = JsonDocument.Parse((string)(await explain.ExecuteScalarAsync())!);
+        var plan = new Plan(doc.RootElement[0].GetProperty("Plan").Clone(), new Dictionary<string, string>());
+
+        var executed = plan.ScansOf("message_history").Where(Plan.Executed).Select(Relation).ToList();
+        Assert.Contains(Partition(partitions, session.CreatedAt), executed);
+        foreach (var p in partitions.Where(p => !p.IsDefault && p.To <= Month(session.CreatedAt)))
+            Assert.DoesNotContain(p.Name, executed);
+        Assert.Equal(PlanDatabase.MessagesPerSession, RowsOut(plan.Root));
+    }
+
+    [Fact]
     public async Task A_users_sessions_are_an_index_only_scan_of_idx_sessions_covering()
     {
         var session = plans.Sessions[123];
