@@ -74,8 +74,9 @@ dotnet "$dir/benchbin/BotStore.Bench.dll" pgbench-scripts "$dir" "$tenant"
 # wrk prints latencies as 812.00us, 1.23ms or 1.02s.
 to_ms() { awk '{ v = $1; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 } printf "%.2f", v }'; }
 run_wrk() { # endpoint clients -> "rps p50 p99 errors"
-  wrk -t 2 -c "$2" -d 3s -s "$root/bench/wrk/$1.lua" "http://127.0.0.1:$api_port" >/dev/null
-  local out; out="$(wrk -t 2 -c "$2" -d "${seconds}s" --latency -s "$root/bench/wrk/$1.lua" "http://127.0.0.1:$api_port")"
+  export BENCH_ENDPOINT="$1"
+  wrk -t 2 -c "$2" -d 3s -s "$root/bench/wrk/api.lua" "http://127.0.0.1:$api_port" >/dev/null
+  local out; out="$(wrk -t 2 -c "$2" -d "${seconds}s" --latency -s "$root/bench/wrk/api.lua" "http://127.0.0.1:$api_port")"
   local rps p50 p99 errors
   rps="$(echo "$out" | awk '/Requests\/sec/ { printf "%.0f", $2 }')"
   p50="$(echo "$out" | awk '$1 == "50%" { print $2 }' | to_ms)"

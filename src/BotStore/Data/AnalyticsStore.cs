@@ -75,16 +75,9 @@ public sealed class AnalyticsStore(NpgsqlDataSource dataSource)
     });
 
     /// <summary>Stores a stream of events in batches of <paramref name="batchSize"/>, each its own transaction.</summary>
-    public async Task<BulkResult> IngestAsync(long tenantId, IAsyncEnumerable<NewEvent> events, int batchSize = MessageStore.DefaultBulkBatchSize,
-        CancellationToken ct = default)
-    {
-        ArgumentNullException.ThrowIfNull(events);
-        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        var total = new BulkResult(0, 0);
-        await foreach (var chunk in events.Chunk(batchSize).WithCancellation(ct))
-            total += await IngestAsync(tenantId, chunk, ct);
-        return total;
-    }
+    public Task<BulkResult> IngestAsync(long tenantId, IAsyncEnumerable<NewEvent> events, int batchSize = MessageStore.DefaultBulkBatchSize,
+        CancellationToken ct = default) =>
+        BulkCopy.InBatchesAsync(events, batchSize, (batch, token) => IngestAsync(tenantId, batch, token), ct);
 
     private static (Guid Id, NewEvent Event, short Channel, string Name) Check(NewEvent e, int ord)
     {
@@ -99,18 +92,11 @@ public sealed class AnalyticsStore(NpgsqlDataSource dataSource)
     {
         await w.WriteAsync(r.Id, NpgsqlDbType.Uuid, ct);
         await w.WriteAsync(Uuid7.Timestamp(r.Id), NpgsqlDbType.TimestampTz, ct);
-        foreach (var id in (Guid?[])[r.Event.BotId, r.Event.UserId, r.Event.SessionId])
-        {
-            if (id is { } value)
-                await w.WriteAsync(value, NpgsqlDbType.Uuid, ct);
-            else
-                await w.WriteNullAsync(ct);
-        }
+        await w.WriteAsync(r.Event.BotId, NpgsqlDbType.Uuid, ct);
+        await w.WriteAsync(r.Event.UserId, NpgsqlDbType.Uuid, ct);
+        await w.WriteAsync(r.Event.SessionId, NpgsqlDbType.Uuid, ct);
         await w.WriteAsync(r.Channel, NpgsqlDbType.Smallint, ct);
         await w.WriteAsync(r.Name, NpgsqlDbType.Text, ct);
-        if (r.Event.Properties is { ValueKind: not (JsonValueKind.Undefined or JsonValueKind.Null) } properties)
-            await w.WriteAsync(properties, NpgsqlDbType.Jsonb, ct);
-        else
-            await w.WriteNullAsync(ct);
+        await w.WriteAsync(r.Event.Properties is { ValueKind: JsonValueKind.Undefined or JsonValueKind.Null } ? null : r.Event.Properties, NpgsqlDbType.Jsonb, ct);
     }
 }

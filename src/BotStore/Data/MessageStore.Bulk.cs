@@ -69,16 +69,9 @@ public sealed partial class MessageStore
         });
 
     /// <summary>Stores a stream of messages in batches of <paramref name="batchSize"/>, each its own transaction.</summary>
-    public async Task<BulkResult> BulkAppendAsync(long tenantId, IAsyncEnumerable<NewMessage> messages, int batchSize = DefaultBulkBatchSize,
-        CancellationToken ct = default)
-    {
-        ArgumentNullException.ThrowIfNull(messages);
-        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        var total = new BulkResult(0, 0);
-        await foreach (var chunk in messages.Chunk(batchSize).WithCancellation(ct))
-            total += await BulkAppendAsync(tenantId, chunk, ct);
-        return total;
-    }
+    public Task<BulkResult> BulkAppendAsync(long tenantId, IAsyncEnumerable<NewMessage> messages, int batchSize = DefaultBulkBatchSize,
+        CancellationToken ct = default) =>
+        BulkCopy.InBatchesAsync(messages, batchSize, (batch, token) => BulkAppendAsync(tenantId, batch, token), ct);
 
     private static async Task WriteRowAsync(NpgsqlBinaryImporter w, Row r, CancellationToken ct)
     {
@@ -86,16 +79,10 @@ public sealed partial class MessageStore
         await w.WriteAsync(r.Id, NpgsqlDbType.Uuid, ct);
         await w.WriteAsync(r.CreatedAt, NpgsqlDbType.TimestampTz, ct);
         await w.WriteAsync(r.SessionId, NpgsqlDbType.Uuid, ct);
-        if (r.Index is { } index)
-            await w.WriteAsync(index, NpgsqlDbType.Integer, ct);
-        else
-            await w.WriteNullAsync(ct);
+        await w.WriteAsync(r.Index, NpgsqlDbType.Integer, ct);
         await w.WriteAsync(r.Role, NpgsqlDbType.Smallint, ct);
         await w.WriteAsync(r.Type, NpgsqlDbType.Smallint, ct);
         await w.WriteAsync(r.Content, NpgsqlDbType.Text, ct);
-        if (r.Metadata is { } metadata)
-            await w.WriteAsync(metadata, NpgsqlDbType.Jsonb, ct);
-        else
-            await w.WriteNullAsync(ct);
+        await w.WriteAsync(r.Metadata, NpgsqlDbType.Jsonb, ct);
     }
 }

@@ -105,28 +105,24 @@ public sealed partial record PgBouncerConfig
             ini.AppendLine(CultureInfo.InvariantCulture, $"{d.Name} = host={Quote(d.Host)} port={d.Port} dbname={Quote(d.DatabaseName)}");
         ini.AppendLine();
         ini.AppendLine("[pgbouncer]");
-        Line(ini, "listen_addr", ListenAddress);
-        Line(ini, "listen_port", ListenPort);
-        if (UnixSocketDir is not null)
-            Line(ini, "unix_socket_dir", UnixSocketDir);
-        Line(ini, "auth_type", AuthType);
-        Line(ini, "auth_file", AuthFile);
-        if (LogFile is not null)
-            Line(ini, "logfile", LogFile);
-        if (PidFile is not null)
-            Line(ini, "pidfile", PidFile);
-        ini.AppendLine("; Pool settings. Transaction pooling: BotStore keeps no session state between transactions.");
-        Line(ini, "pool_mode", PoolMode);
-        Line(ini, "max_client_conn", MaxClientConn);
-        Line(ini, "default_pool_size", DefaultPoolSize);
-        Line(ini, "min_pool_size", MinPoolSize);
-        Line(ini, "reserve_pool_size", ReservePoolSize);
-        Line(ini, "reserve_pool_timeout", ReservePoolTimeout);
-        ini.AppendLine("; Timeouts");
-        Line(ini, "server_connect_timeout", ServerConnectTimeout);
-        Line(ini, "server_idle_timeout", ServerIdleTimeout);
-        Line(ini, "server_lifetime", ServerLifetime);
-        Line(ini, "client_idle_timeout", ClientIdleTimeout);
+        (string Key, object? Value)[] settings =
+        [
+            ("listen_addr", ListenAddress), ("listen_port", ListenPort), ("unix_socket_dir", UnixSocketDir),
+            ("auth_type", AuthType), ("auth_file", AuthFile), ("logfile", LogFile), ("pidfile", PidFile),
+            ("; Pool settings. Transaction pooling: BotStore keeps no session state between transactions.", null),
+            ("pool_mode", PoolMode), ("max_client_conn", MaxClientConn), ("default_pool_size", DefaultPoolSize),
+            ("min_pool_size", MinPoolSize), ("reserve_pool_size", ReservePoolSize), ("reserve_pool_timeout", ReservePoolTimeout),
+            ("; Timeouts", null),
+            ("server_connect_timeout", ServerConnectTimeout), ("server_idle_timeout", ServerIdleTimeout),
+            ("server_lifetime", ServerLifetime), ("client_idle_timeout", ClientIdleTimeout),
+        ];
+        foreach (var (key, value) in settings)
+        {
+            if (key.StartsWith(';'))
+                ini.AppendLine(key);
+            else if (value is not null)
+                ini.AppendLine(CultureInfo.InvariantCulture, $"{key} = {value}");
+        }
         return ini.ToString();
     }
 
@@ -155,9 +151,6 @@ public sealed partial record PgBouncerConfig
 
     [GeneratedRegex("^(?<alias>[A-Za-z_][A-Za-z0-9_]*)=(?<rest>postgres(ql)?://.*)$", RegexOptions.IgnoreCase)]
     private static partial Regex AliasPattern();
-
-    private static void Line(StringBuilder ini, string key, object value) =>
-        ini.AppendLine(CultureInfo.InvariantCulture, $"{key} = {value}");
 
     // libpq-style quoting for [databases] values.
     private static string Quote(string value) =>

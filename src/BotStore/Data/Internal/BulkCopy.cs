@@ -1,4 +1,5 @@
 using Npgsql;
+using NpgsqlTypes;
 
 namespace BotStore.Data.Internal;
 
@@ -38,5 +39,21 @@ internal static class BulkCopy
             await write(importer, row, ct);
         }
         await importer.CompleteAsync(ct);
+    }
+
+    /// <summary>Writes a column that may be null.</summary>
+    public static Task WriteAsync<T>(this NpgsqlBinaryImporter importer, T? value, NpgsqlDbType type, CancellationToken ct) where T : struct =>
+        value is { } v ? importer.WriteAsync(v, type, ct) : importer.WriteNullAsync(ct);
+
+    /// <summary>Loads a stream in batches of <paramref name="batchSize"/>, each through <paramref name="load"/> (its own transaction).</summary>
+    public static async Task<BulkResult> InBatchesAsync<T>(IAsyncEnumerable<T> items, int batchSize,
+        Func<IReadOnlyList<T>, CancellationToken, Task<BulkResult>> load, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        var total = new BulkResult(0, 0);
+        await foreach (var chunk in items.Chunk(batchSize).WithCancellation(ct))
+            total += await load(chunk, ct);
+        return total;
     }
 }
