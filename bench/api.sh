@@ -100,6 +100,7 @@ run_pgbench() { # script clients -> "tps p50 p99"
   printf '%s %.2f %.2f\n' "$tps" "$p50" "$p99"
 }
 
+load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "| endpoint | clients | API req/s | API p50 ms | API p99 ms | pgbench tps | pgbench p50 ms | pgbench p99 ms | API / pgbench |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -113,4 +114,4 @@ for c in $clients; do
   done
 done
 echo
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo), load before the run: $(cut -d' ' -f1-3 /proc/loadavg); ${seconds}s per run"
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo), load average at the start: $load_start, at the end: $(cut -d" " -f1-3 /proc/loadavg); ${seconds}s per run"

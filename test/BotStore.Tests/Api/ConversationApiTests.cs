@@ -61,6 +61,16 @@ public sealed class ConversationApiTests(ApiServer api) : IClassFixture<ApiServe
     }
 
     [Fact]
+    public async Task The_openapi_document_describes_the_conversation_routes()
+    {
+        using var anonymous = api.Anonymous();
+        var paths = (await anonymous.GetFromJsonAsync<JsonElement>("/openapi/v1.json")).GetProperty("paths");
+        foreach (var path in new[] { "/v1/bots", "/v1/bots/{id}/deactivate", "/v1/users/{id}/sessions", "/v1/sessions/{id}/messages",
+                     "/v1/sessions/{id}/read", "/v1/users/{id}/unread", "/v1/messages/batch", "/v1/analytics/events" })
+            Assert.True(paths.TryGetProperty(path, out _), $"{path} is missing from the OpenAPI document");
+    }
+
+    [Fact]
     public async Task Bots_users_and_channels()
     {
         var (_, client) = await api.NewTenantAsync();
