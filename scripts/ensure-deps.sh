@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages BotStore needs when they are missing: as root through apt-get, otherwise it prints
-# the exact command and fails. Usage: scripts/ensure-deps.sh [server] [pgbouncer] [bench]
+# the exact command and fails. Usage: scripts/ensure-deps.sh [server] [pgbouncer] [bench] [wrk]
 set -euo pipefail
 
 want=()
@@ -12,6 +12,7 @@ for need in "$@"; do
   case "$need" in
     server) have_server || want+=(postgresql-15 postgresql-contrib postgresql-client) ;;
     pgbouncer) command -v pgbouncer >/dev/null || want+=(pgbouncer) ;;
+    wrk) command -v wrk >/dev/null || want+=(wrk) ;;
     bench) command -v pgbench >/dev/null || want+=(postgresql-contrib postgresql-client)
            command -v gnuplot >/dev/null || want+=(gnuplot-nox) ;;
     *) echo "ensure-deps: unknown need '$need'" >&2; exit 2 ;;

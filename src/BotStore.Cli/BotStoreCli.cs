@@ -51,6 +51,7 @@ public static class BotStoreCli
         LoadgenCommand.Create(),
         AuditCommand.Create(),
         BenchCommand.Create(),
+        PgBouncerCommand.Create(),
     ];
 
     private static IEnumerable<string> CommandPath(Command command, Command root)

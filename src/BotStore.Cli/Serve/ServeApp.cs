@@ -27,6 +27,7 @@ public static class ServeApp
         services.AddSingleton(new SweeperOptions()).AddHostedService<ExpirySweeper>();
         services.AddBotStoreOperations(OperationsOptions.FromConfiguration(builder.Configuration));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true); // binding errors reach Problems with their reason
+        services.AddConversationStores();
         services.ConfigureHttpJsonOptions(json => Configure(json.SerializerOptions));
         services.AddProblemDetails();
         services.AddExceptionHandler<Problems>();
@@ -47,6 +48,7 @@ public static class ServeApp
         var v1 = app.MapGroup("/v1");
         v1.MapEnumsApi();
         v1.MapTasksApi().MapMemoriesApi().MapDocumentsApi();
+        v1.MapConversationApi();
         return app;
     }
 

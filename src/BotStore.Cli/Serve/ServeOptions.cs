@@ -9,6 +9,12 @@ public sealed record ServeOptions
     /// <summary>The largest message content accepted, in bytes of UTF-8.</summary>
     public int MaxContentBytes { get; init; } = 64 * 1024;
 
+    /// <summary>
+    /// How far a client's message or event id (a UUIDv7) may put its timestamp from the server's clock; an older id
+    /// is accepted only as a retry of one already stored.
+    /// </summary>
+    public TimeSpan MaxClientClockSkew { get; init; } = TimeSpan.FromMinutes(10);
+
     /// <summary>The largest page a list returns.</summary>
     public int MaxPageSize { get; init; } = 200;
 

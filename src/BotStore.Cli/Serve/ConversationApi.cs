@@ -1,0 +1,23 @@
+using BotStore.Data;
+
+namespace BotStore.Cli.Serve;
+
+/// <summary>The conversation side of the API: bots, users, sessions, messages and analytics events.</summary>
+internal static class ConversationApi
+{
+    /// <summary>Registers the conversation stores (singletons over the data source).</summary>
+    public static IServiceCollection AddConversationStores(this IServiceCollection services)
+    {
+        services.AddSingleton<BotRegistry>();
+        services.AddSingleton<UserStore>();
+        services.AddSingleton<SessionStore>();
+        services.AddSingleton<MessageStore>();
+        services.AddSingleton<AnalyticsStore>();
+        // A query string or body that does not bind throws, so Problems answers with what was wrong, not an empty 400.
+        return services;
+    }
+
+    /// <summary>Maps every conversation route under /v1.</summary>
+    public static RouteGroupBuilder MapConversationApi(this RouteGroupBuilder v1) =>
+        v1.MapBotsApi().MapUsersApi().MapSessionsApi().MapMessagesApi().MapAnalyticsApi();
+}

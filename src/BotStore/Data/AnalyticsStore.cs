@@ -1,0 +1,102 @@
+using System.Text.Json;
+using BotStore.Data.Internal;
+using BotStore.Enums;
+using BotStore.Internal;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace BotStore.Data;
+
+/// <summary>
+/// An analytics event to store. <see cref="Id"/> is the client's UUIDv7 (its timestamp is the event's time; a
+/// retried batch skips the ids already stored); without one the store makes one.
+/// </summary>
+public sealed record NewEvent(string Name, ChannelType Channel)
+{
+    /// <summary>The client's UUIDv7 id, or null to have one made.</summary>
+    public Guid? Id { get; init; }
+
+    /// <summary>The bot the event concerns, if any (not checked: an event may outlive what it describes).</summary>
+    public Guid? BotId { get; init; }
+
+    /// <summary>The user the event concerns, if any.</summary>
+    public Guid? UserId { get; init; }
+
+    /// <summary>The session the event concerns, if any.</summary>
+    public Guid? SessionId { get; init; }
+
+    /// <summary>Free-form JSON properties.</summary>
+    public JsonElement? Properties { get; init; }
+}
+
+/// <summary>Analytics events, written in batches through binary COPY (see <see cref="IngestAsync(long, IReadOnlyList{NewEvent}, CancellationToken)"/>).</summary>
+public sealed class AnalyticsStore(NpgsqlDataSource dataSource)
+{
+    internal const string CreateIncomingSql = """
+        CREATE TEMP TABLE botstore_incoming_events (
+            id UUID NOT NULL, created_at TIMESTAMPTZ NOT NULL, bot_id UUID, user_id UUID, session_id UUID,
+            channel SMALLINT NOT NULL, name TEXT NOT NULL, properties JSONB
+        ) ON COMMIT DROP
+        """;
+
+    internal const string CopyIncomingSql = """
+        COPY botstore_incoming_events (id, created_at, bot_id, user_id, session_id, channel, name, properties) FROM STDIN (FORMAT BINARY)
+        """;
+
+    /// <summary>Moves the batch into analytics_events under the tenant's policy; ids already stored are skipped.</summary>
+    internal const string InsertSql = """
+        WITH inserted AS (
+            INSERT INTO analytics_events (tenant_id, created_at, id, bot_id, user_id, session_id, channel, name, properties)
+            SELECT $1, created_at, id, bot_id, user_id, session_id, channel, name, properties
+            FROM botstore_incoming_events
+            ORDER BY created_at
+            ON CONFLICT (id, created_at) DO NOTHING
+            RETURNING 1
+        )
+        SELECT count(*)::int FROM inserted
+        """;
+
+    /// <summary>Stores a batch of events in one transaction; returns how many were new.</summary>
+    public Task<BulkResult> IngestAsync(long tenantId, IReadOnlyList<NewEvent> events, CancellationToken ct = default) => PostgresErrors.Guard(async () =>
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        var rows = events.Select(Check).ToList();
+        if (rows.Count == 0)
+            return new BulkResult(0, 0);
+        var inserted = await BulkCopy.RunAsync(dataSource, tenantId, CreateIncomingSql, CopyIncomingSql, rows, WriteRowAsync,
+            async (conn, token) =>
+            {
+                await using var batch = TenantScope.Batch(conn, tenantId).Add(InsertSql, tenantId);
+                await using var reader = await batch.ReadAsync(token);
+                await reader.ReadAsync(token);
+                return reader.GetInt32(0);
+            }, ct);
+        return new BulkResult(rows.Count, inserted);
+    });
+
+    /// <summary>Stores a stream of events in batches of <paramref name="batchSize"/>, each its own transaction.</summary>
+    public Task<BulkResult> IngestAsync(long tenantId, IAsyncEnumerable<NewEvent> events, int batchSize = MessageStore.DefaultBulkBatchSize,
+        CancellationToken ct = default) =>
+        BulkCopy.InBatchesAsync(events, batchSize, (batch, token) => IngestAsync(tenantId, batch, token), ct);
+
+    private static (Guid Id, NewEvent Event, short Channel, string Name) Check(NewEvent e, int ord)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        var id = e.Id ?? Uuid7.New();
+        if (!Uuid7.IsVersion7(id))
+            throw new BotStoreValidationException($"events[{ord}]: id {id} is not a UUIDv7 (its timestamp is the event's created_at)");
+        return (id, e, Rows.Value(e.Channel), Rows.Text(e.Name, $"events[{ord}].name", 200));
+    }
+
+    private static async Task WriteRowAsync(NpgsqlBinaryImporter w, (Guid Id, NewEvent Event, short Channel, string Name) r, CancellationToken ct)
+    {
+        await w.WriteAsync(r.Id, NpgsqlDbType.Uuid, ct);
+        await w.WriteAsync(Uuid7.Timestamp(r.Id), NpgsqlDbType.TimestampTz, ct);
+        await w.WriteAsync(r.Event.BotId, NpgsqlDbType.Uuid, ct);
+        await w.WriteAsync(r.Event.UserId, NpgsqlDbType.Uuid, ct);
+        await w.WriteAsync(r.Event.SessionId, NpgsqlDbType.Uuid, ct);
+        await w.WriteAsync(r.Channel, NpgsqlDbType.Smallint, ct);
+        await w.WriteAsync(r.Name, NpgsqlDbType.Text, ct);
+        await w.WriteAsync(r.Event.Properties is { ValueKind: JsonValueKind.Undefined or JsonValueKind.Null } ? null : r.Event.Properties, NpgsqlDbType.Jsonb, ct);
+    }
+}

@@ -1,0 +1,88 @@
+using BotStore.Data.Internal;
+using BotStore.Internal;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace BotStore.Data;
+
+/// <summary>What a bulk load did: of <see cref="Received"/> rows, <see cref="Inserted"/> were new, the rest already stored.</summary>
+public sealed record BulkResult(int Received, int Inserted)
+{
+    /// <summary>Rows skipped because their id was already stored (a retried batch) or repeated in the batch.</summary>
+    public int Duplicates => Received - Inserted;
+
+    /// <summary>The sum of two results (a stream loaded in several batches).</summary>
+    public static BulkResult operator +(BulkResult a, BulkResult b) => new(a.Received + b.Received, a.Inserted + b.Inserted);
+}
+
+public sealed partial class MessageStore
+{
+    /// <summary>The batch size <see cref="BulkAppendAsync(long, IAsyncEnumerable{NewMessage}, int, CancellationToken)"/> uses by default.</summary>
+    public const int DefaultBulkBatchSize = 5000;
+
+    internal const string CreateIncomingSql = """
+        CREATE TEMP TABLE botstore_incoming_messages (
+            ord INTEGER NOT NULL, id UUID NOT NULL, created_at TIMESTAMPTZ NOT NULL, session_id UUID NOT NULL,
+            message_index INTEGER, role SMALLINT NOT NULL, message_type SMALLINT NOT NULL, content TEXT NOT NULL, metadata JSONB
+        ) ON COMMIT DROP
+        """;
+
+    internal const string CopyIncomingSql = """
+        COPY botstore_incoming_messages (ord, id, created_at, session_id, message_index, role, message_type, content, metadata)
+        FROM STDIN (FORMAT BINARY)
+        """;
+
+    /// <summary>Locks the batch's sessions in id order (so concurrent batches cannot deadlock) before the insert reads them.</summary>
+    internal const string LockIncomingSessionsSql = """
+        SELECT 1 FROM user_sessions
+        WHERE tenant_id = $1 AND id = ANY (ARRAY(SELECT DISTINCT session_id FROM botstore_incoming_messages))
+        ORDER BY id FOR NO KEY UPDATE
+        """;
+
+    /// <summary>The one INSERT ... SELECT that checks, numbers and stores the batch (Sql/bulk_append_messages.sql).</summary>
+    internal static readonly string BulkInsertSql = SqlText.Embedded("bulk_append_messages");
+
+    /// <summary>
+    /// Stores a batch of messages (any sessions of the tenant) in one transaction, through binary COPY: ids already
+    /// stored are skipped, messages without an index take their session's next ones. A message that breaks a rule
+    /// fails the batch, naming it as messages[i], and nothing is written.
+    /// </summary>
+    public Task<BulkResult> BulkAppendAsync(long tenantId, IReadOnlyList<NewMessage> messages, CancellationToken ct = default) =>
+        PostgresErrors.Guard(async () =>
+        {
+            ArgumentNullException.ThrowIfNull(messages);
+            var rows = messages.Select((m, i) => Row.From(m, i)).ToList();
+            if (rows.Count == 0)
+                return new BulkResult(0, 0);
+            var inserted = await BulkCopy.RunAsync(dataSource, tenantId, CreateIncomingSql, CopyIncomingSql, rows, WriteRowAsync,
+                async (conn, token) =>
+                {
+                    await using var batch = TenantScope.Batch(conn, tenantId)
+                        .Add(LockIncomingSessionsSql, tenantId)
+                        .Add(BulkInsertSql, tenantId);
+                    await using var reader = await batch.ReadAsync(token);
+                    await reader.NextResultAsync(token);
+                    await reader.ReadAsync(token);
+                    return reader.GetInt32(0);
+                }, ct);
+            return new BulkResult(rows.Count, inserted);
+        });
+
+    /// <summary>Stores a stream of messages in batches of <paramref name="batchSize"/>, each its own transaction.</summary>
+    public Task<BulkResult> BulkAppendAsync(long tenantId, IAsyncEnumerable<NewMessage> messages, int batchSize = DefaultBulkBatchSize,
+        CancellationToken ct = default) =>
+        BulkCopy.InBatchesAsync(messages, batchSize, (batch, token) => BulkAppendAsync(tenantId, batch, token), ct);
+
+    private static async Task WriteRowAsync(NpgsqlBinaryImporter w, Row r, CancellationToken ct)
+    {
+        await w.WriteAsync(r.Ord, NpgsqlDbType.Integer, ct);
+        await w.WriteAsync(r.Id, NpgsqlDbType.Uuid, ct);
+        await w.WriteAsync(r.CreatedAt, NpgsqlDbType.TimestampTz, ct);
+        await w.WriteAsync(r.SessionId, NpgsqlDbType.Uuid, ct);
+        await w.WriteAsync(r.Index, NpgsqlDbType.Integer, ct);
+        await w.WriteAsync(r.Role, NpgsqlDbType.Smallint, ct);
+        await w.WriteAsync(r.Type, NpgsqlDbType.Smallint, ct);
+        await w.WriteAsync(r.Content, NpgsqlDbType.Text, ct);
+        await w.WriteAsync(r.Metadata, NpgsqlDbType.Jsonb, ct);
+    }
+}

@@ -1,0 +1,272 @@
+using System.Globalization;
+using System.Text.Json;
+using BotStore.Data.Internal;
+using BotStore.Enums;
+using BotStore.Internal;
+using Npgsql;
+
+namespace BotStore.Data;
+
+/// <summary>A stored message. <see cref="CreatedAt"/> is the timestamp inside its UUIDv7 id.</summary>
+public sealed record Message(Guid Id, Guid SessionId, int MessageIndex, DateTimeOffset CreatedAt, MessageRole Role, MessageType MessageType,
+    bool IsRead, string Content, JsonElement? Metadata);
+
+/// <summary>
+/// A message to store. <see cref="Id"/> is the client's own UUIDv7 (retries with it are idempotent); without one the
+/// store makes one. <see cref="MessageIndex"/> is only for bulk imports that carry their own numbering.
+/// </summary>
+public sealed record NewMessage(Guid SessionId, MessageRole Role, string Content)
+{
+    /// <summary>The kind of content.</summary>
+    public MessageType MessageType { get; init; } = MessageType.Text;
+
+    /// <summary>The client's UUIDv7 id, or null to have one made.</summary>
+    public Guid? Id { get; init; }
+
+    /// <summary>An explicit index (bulk only): at least the session's message count, unique in the batch.</summary>
+    public int? MessageIndex { get; init; }
+
+    /// <summary>Free-form JSON stored with the message.</summary>
+    public JsonElement? Metadata { get; init; }
+}
+
+/// <summary>What an append stored, or (<see cref="Created"/> false) what the first append with that id stored.</summary>
+public sealed record AppendResult(Guid Id, Guid SessionId, int MessageIndex, DateTimeOffset CreatedAt, bool Created);
+
+/// <summary>
+/// Message history. An append numbers the message within its session under the session's row lock, bumps the
+/// session's counters and writes the message in one round trip; a retry with the same id writes nothing and
+/// returns the first result. Every read bounds created_at by the session's start, so PostgreSQL skips the monthly
+/// partitions older than the session.
+/// </summary>
+public sealed partial class MessageStore(NpgsqlDataSource dataSource)
+{
+    /// <summary>
+    /// A message may be at most this much older than its session or than the session's latest message, and at
+    /// most this much ahead of the database's clock (client clocks drift; ids come from clients). It is what lets a
+    /// read bound created_at and skip partitions.
+    /// </summary>
+    public static readonly TimeSpan MaxBackdating = TimeSpan.FromHours(1);
+
+    /// <summary>Locks the session row: appends to one session queue here, and each then sees the others' writes.</summary>
+    internal const string LockSessionSql = """
+        SELECT last_activity_at, now() FROM user_sessions WHERE tenant_id = $1 AND id = $2 FOR NO KEY UPDATE
+        """;
+
+    /// <summary>
+    /// The append, run after <see cref="LockSessionSql"/> in the same round trip, so its snapshot (a new one per
+    /// statement) sees any append of the same id that finished while it waited: the id is looked up first, and
+    /// only when it is new is an index taken. A user's own message is born read.
+    /// </summary>
+    internal const string AppendSql = $"""
+        WITH existing AS (
+            SELECT session_id, message_index FROM message_history
+            WHERE tenant_id = $1 AND id = $3 AND created_at = $4
+        ), s AS (
+            UPDATE user_sessions
+            SET message_count = message_count + 1, last_activity_at = greatest(last_activity_at, $4)
+            WHERE tenant_id = $1 AND id = $2 AND NOT EXISTS (SELECT FROM existing)
+              AND $4 >= last_activity_at - {MessageRows.Backdating} AND $4 <= now() + {MessageRows.Backdating}
+            RETURNING user_id, message_count - 1 AS message_index
+        ), inserted AS (
+            INSERT INTO message_history (tenant_id, created_at, id, session_id, user_id, message_index, role, message_type, is_read, content, metadata)
+            SELECT $1, $4, $3, $2, user_id, message_index, $5, $6, $5 = 1, $7, $8 FROM s
+            RETURNING session_id, message_index
+        )
+        SELECT session_id, message_index, true FROM inserted
+        UNION ALL
+        SELECT session_id, message_index, false FROM existing
+        """;
+
+    /// <summary>One message by id; (id, created_at) finds its one partition.</summary>
+    internal const string FindSql = $"SELECT {MessageRows.Columns} FROM message_history m WHERE m.tenant_id = $1 AND m.id = $2 AND m.created_at = $3";
+
+    private const string HistoryTemplate = $"""
+        SELECT {MessageRows.Columns}
+        FROM user_sessions s
+        LEFT JOIN LATERAL (
+            SELECT * FROM message_history m
+            WHERE m.tenant_id = $1 AND m.session_id = s.id
+              AND m.created_at >= s.created_at - {MessageRows.Backdating}
+              AND m.created_at >= $3 AND m.created_at <= $4
+              AND m.message_index > $5 AND m.message_index < $6
+            ORDER BY m.message_index @dir
+            LIMIT $7
+        ) m ON true
+        WHERE s.tenant_id = $1 AND s.id = $2
+        ORDER BY m.message_index @dir
+        """;
+
+    /// <summary>A page of a session's history, newest first (idx_messages_session, partitions from the session's month on).</summary>
+    internal static readonly string HistoryNewestFirstSql = HistoryTemplate.Replace("@dir", "DESC", StringComparison.Ordinal);
+
+    /// <summary>A page of a session's history, oldest first.</summary>
+    internal static readonly string HistoryOldestFirstSql = HistoryTemplate.Replace(" @dir", "", StringComparison.Ordinal);
+
+    /// <summary>Marks a session's messages read up to an index; the user's unread ones are found through idx_messages_unread.</summary>
+    internal const string MarkReadSql = $"""
+        WITH s AS (SELECT user_id, created_at FROM user_sessions WHERE tenant_id = $1 AND id = $2),
+        marked AS (
+            UPDATE message_history m SET is_read = true
+            WHERE m.tenant_id = $1 AND m.session_id = $2 AND m.message_index <= $3 AND m.is_read = false
+              AND m.user_id = (SELECT user_id FROM s) AND m.created_at >= (SELECT created_at FROM s) - {MessageRows.Backdating}
+            RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM s)::int, (SELECT count(*) FROM marked)::int
+        """;
+
+    /// <summary>A page of a user's unread messages, oldest first, from idx_messages_unread.</summary>
+    internal const string UnreadSql = $"""
+        SELECT {MessageRows.Columns}
+        FROM users u
+        LEFT JOIN LATERAL (
+            SELECT * FROM message_history m
+            WHERE m.tenant_id = $1 AND m.user_id = $2 AND m.is_read = false
+              AND m.created_at >= $3 AND (m.created_at > $3 OR m.id > $4)
+            ORDER BY m.created_at, m.id
+            LIMIT $5
+        ) m ON true
+        WHERE u.tenant_id = $1 AND u.id = $2
+        ORDER BY m.created_at, m.id
+        """;
+
+    /// <summary>Appends a message to its session; see <see cref="AppendResult.Created"/> for retries.</summary>
+    /// <exception cref="BotStoreNotFoundException">No such session for this tenant.</exception>
+    /// <exception cref="BotStoreValidationException">A bad id or enum, or a timestamp out of the session's bounds.</exception>
+    /// <exception cref="BotStoreConflictException">The id is already used by a message of another session.</exception>
+    public Task<AppendResult> AppendAsync(long tenantId, NewMessage message, CancellationToken ct = default) => PostgresErrors.Guard(async () =>
+    {
+        if (message.MessageIndex is not null)
+            throw new BotStoreValidationException("an append takes the session's next message_index; explicit indexes are for bulk imports");
+        var row = Row.From(message, null);
+        await using var batch = TenantScope.Batch(dataSource, tenantId)
+            .Add(LockSessionSql, tenantId, row.SessionId)
+            .Add(AppendSql, tenantId, row.SessionId, row.Id, row.CreatedAt, row.Role, row.Type, row.Content, Rows.Jsonb(row.Metadata));
+        await using var reader = await batch.ReadAsync(ct);
+        if (!await reader.ReadAsync(ct))
+            throw new BotStoreNotFoundException($"session {row.SessionId} not found");
+        var (latest, now) = (reader.Time(0), reader.Time(1));
+        await reader.NextResultAsync(ct);
+        if (!await reader.ReadAsync(ct))
+        {
+            throw new BotStoreValidationException(row.CreatedAt > now + MaxBackdating
+                ? $"the message's timestamp {Show(row.CreatedAt)} (from its id) is more than {MaxBackdating.TotalMinutes:0} minutes ahead of the database's clock"
+                : $"the message's timestamp {Show(row.CreatedAt)} (from its id) is more than {MaxBackdating.TotalMinutes:0} minutes before the session's latest message ({Show(latest)})");
+        }
+        var (sessionId, index, created) = (reader.GetGuid(0), reader.GetInt32(1), reader.GetBoolean(2));
+        return sessionId == row.SessionId
+            ? new AppendResult(row.Id, sessionId, index, row.CreatedAt, created)
+            : throw new BotStoreConflictException($"message id {row.Id} is already used by a message of another session");
+    });
+
+    /// <summary>The message with this id, or null.</summary>
+    public Task<Message?> FindAsync(long tenantId, Guid id, CancellationToken ct = default) => PostgresErrors.Guard(async () =>
+        Uuid7.IsVersion7(id)
+            ? (await Rows.ListAsync(TenantScope.Batch(dataSource, tenantId).Add(FindSql, tenantId, id, Uuid7.Timestamp(id)), r => MessageRows.Read(r), ct))
+                .SingleOrDefault()
+            : null);
+
+    /// <summary>
+    /// A page of the session's history by message_index. <paramref name="after"/> and <paramref name="before"/> are
+    /// exclusive bounds: a message_index, or the <see cref="Page{T}.Next"/> cursor of the previous page (pass it as
+    /// <paramref name="before"/> when newest first, as <paramref name="after"/> when oldest first), which also
+    /// bounds created_at so PostgreSQL skips the months the page cannot reach.
+    /// </summary>
+    public Task<Page<Message>> HistoryAsync(long tenantId, Guid sessionId, bool newestFirst = true, string? after = null, string? before = null,
+        int? limit = null, CancellationToken ct = default) => PostgresErrors.Guard(async () =>
+    {
+        var take = Cursor.Limit(limit);
+        var rows = await Rows.ListAsync(TenantScope.Batch(dataSource, tenantId)
+                .Add(newestFirst ? HistoryNewestFirstSql : HistoryOldestFirstSql, HistoryArgs(tenantId, sessionId, after, before, take)),
+            r => r.IsDBNull(0) ? null : MessageRows.Read(r), ct);
+        if (rows.Count == 0)
+            throw new BotStoreNotFoundException($"session {sessionId} not found");
+        return Rows.Page(rows.OfType<Message>().ToList(), take, m => HistoryCursor(m));
+    });
+
+    /// <summary>The arguments of the history statements.</summary>
+    internal static object?[] HistoryArgs(long tenantId, Guid sessionId, string? after, string? before, int take)
+    {
+        var (low, lowTime) = after is null ? (-1, (DateTimeOffset?)null) : DecodeBound(after, "after");
+        var (high, highTime) = before is null ? (int.MaxValue, (DateTimeOffset?)null) : DecodeBound(before, "before");
+        // Later indexes are never more than MaxBackdating older than an earlier one, and earlier ones never more than
+        // MaxBackdating newer than a later one: both appends and bulk ingest refuse what would break that.
+        return [tenantId, sessionId, lowTime - MaxBackdating ?? Rows.Epoch, highTime + MaxBackdating ?? Rows.Never, low, high, take + 1];
+    }
+
+    /// <summary>Marks the session's messages up to <paramref name="upToIndex"/> read; returns how many were unread.</summary>
+    public Task<int> MarkReadAsync(long tenantId, Guid sessionId, int upToIndex, CancellationToken ct = default) => PostgresErrors.Guard(async () =>
+    {
+        if (upToIndex < 0)
+            throw new BotStoreValidationException($"up_to_index must be at least 0 (got {upToIndex})");
+        var (found, marked) = (await Rows.ListAsync(TenantScope.Batch(dataSource, tenantId).Add(MarkReadSql, tenantId, sessionId, upToIndex),
+            r => (r.GetInt32(0), r.GetInt32(1)), ct))[0];
+        return found == 1 ? marked : throw new BotStoreNotFoundException($"session {sessionId} not found");
+    });
+
+    /// <summary>A page of the user's unread messages across sessions, oldest first.</summary>
+    public Task<Page<Message>> UnreadAsync(long tenantId, Guid userId, string? after = null, int? limit = null, CancellationToken ct = default) =>
+        PostgresErrors.Guard(async () =>
+        {
+            var take = Cursor.Limit(limit);
+            var rows = await Rows.ListAsync(TenantScope.Batch(dataSource, tenantId).Add(UnreadSql, UnreadArgs(tenantId, userId, after, take)),
+                r => r.IsDBNull(0) ? null : MessageRows.Read(r), ct);
+            if (rows.Count == 0)
+                throw new BotStoreNotFoundException($"user {userId} not found");
+            return Rows.Page(rows.OfType<Message>().ToList(), take, m => Cursor.Encode(Rows.Key(m.CreatedAt), Rows.Key(m.Id)));
+        });
+
+    /// <summary>The arguments of <see cref="UnreadSql"/>.</summary>
+    internal static object?[] UnreadArgs(long tenantId, Guid userId, string? after, int take)
+    {
+        var parts = after is null ? null : Cursor.Decode(after, 2);
+        return [tenantId, userId, parts is null ? Rows.Epoch : Rows.TimeKey(parts[0]), parts is null ? Guid.Empty : Rows.IdKey(parts[1]), take + 1];
+    }
+
+    private static string HistoryCursor(Message m) =>
+        Cursor.Encode("m", m.MessageIndex.ToString(CultureInfo.InvariantCulture), Rows.Key(m.CreatedAt));
+
+    // A bound is a plain message_index or a cursor ("m", index, created_at); cursors start with 'b' in base64url,
+    // so they are never all digits.
+    private static (int Index, DateTimeOffset? Time) DecodeBound(string value, string name)
+    {
+        if (int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var index))
+            return (index, null);
+        string[]? parts = null;
+        try
+        {
+            parts = Cursor.Decode(value, 3);
+        }
+        catch (BotStoreValidationException)
+        {
+            // answered below, naming the parameter
+        }
+        return parts is ["m", var i, var t] && int.TryParse(i, NumberStyles.None, CultureInfo.InvariantCulture, out index)
+            ? (index, Rows.TimeKey(t))
+            : throw new BotStoreValidationException($"{name} must be a message_index or a cursor this list gave out (got '{value}')");
+    }
+
+    private static string Show(DateTimeOffset t) => t.ToString("yyyy-MM-dd HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    /// <summary>A message checked and made ready for the database.</summary>
+    private readonly record struct Row(int Ord, Guid Id, DateTimeOffset CreatedAt, Guid SessionId, int? Index, short Role, short Type,
+        string Content, JsonElement? Metadata)
+    {
+        /// <summary>Checks a message; <paramref name="ord"/> is its position in a batch (null for a single append).</summary>
+        public static Row From(NewMessage m, int? ord)
+        {
+            ArgumentNullException.ThrowIfNull(m);
+            var at = ord is null ? "" : $"messages[{ord}]: ";
+            var id = m.Id ?? Uuid7.New();
+            if (!Uuid7.IsVersion7(id))
+                throw new BotStoreValidationException($"{at}id {id} is not a UUIDv7 (its timestamp is the message's created_at)");
+            if (m.Content is null)
+                throw new BotStoreValidationException($"{at}content is required");
+            if (m.MessageIndex < 0)
+                throw new BotStoreValidationException($"{at}message_index must be at least 0 (got {m.MessageIndex})");
+            if (m.Metadata is { ValueKind: JsonValueKind.Undefined or JsonValueKind.Null })
+                m = m with { Metadata = null };
+            return new Row(ord ?? 0, id, Uuid7.Timestamp(id), m.SessionId, m.MessageIndex, Rows.Value(m.Role), Rows.Value(m.MessageType), m.Content, m.Metadata);
+        }
+    }
+}
