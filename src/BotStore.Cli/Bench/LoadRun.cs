@@ -67,16 +67,19 @@ internal sealed record LoadRun(double Throughput, double[] LatencyMicros)
         // count: run again for longer rather than report nothing.
         for (var attempt = 1; ; attempt++)
         {
-            var run = await PgbenchOnceAsync(tools, scripts, clients, duration, ct);
+            var (run, output) = await PgbenchOnceAsync(tools, scripts, clients, duration, ct);
             if (run is not null)
                 return run;
             if (attempt == 3)
-                throw new BotStoreException($"pgbench completed no transaction in three runs of up to {duration.TotalSeconds * 4:0} s with {clients} clients");
+            {
+                var error = output.Split('\n').FirstOrDefault(l => l.Contains("error", StringComparison.OrdinalIgnoreCase) || l.Contains("FATAL", StringComparison.Ordinal));
+                throw new BotStoreException($"pgbench completed no transaction in three runs of up to {duration.TotalSeconds:0} s with {clients} clients{(error is null ? "" : ": " + error.Trim())}");
+            }
             duration *= 2;
         }
     }
 
-    private static async Task<LoadRun?> PgbenchOnceAsync(PgTools tools, IReadOnlyList<string> scripts, int clients, TimeSpan duration, CancellationToken ct)
+    private static async Task<(LoadRun? Run, string Output)> PgbenchOnceAsync(PgTools tools, IReadOnlyList<string> scripts, int clients, TimeSpan duration, CancellationToken ct)
     {
         var dir = Directory.CreateTempSubdirectory("botstore-pgbench-");
         try
@@ -99,7 +102,7 @@ internal sealed record LoadRun(double Throughput, double[] LatencyMicros)
             var result = await tools.RunAsync("pgbench", args, dir.FullName, ct);
             var tps = Regex.Match(result.Output, @"tps = ([0-9.]+) \(without initial connection time\)");
             if (!tps.Success && Regex.IsMatch(result.Output, @"actually processed: 0\b|\(NaN%\)"))
-                return null;
+                return (null, result.Output);
             if (!tps.Success)
                 throw new BotStoreException($"pgbench printed no throughput: {result.Output.Split('\n').LastOrDefault(l => l.Length > 0)}");
             // Log lines: client_id transaction_no latency_us script_no epoch epoch_us.
@@ -113,7 +116,7 @@ internal sealed record LoadRun(double Throughput, double[] LatencyMicros)
                         latencies.Add(us);
                 }
             }
-            return new LoadRun(double.Parse(tps.Groups[1].Value, CultureInfo.InvariantCulture), latencies.ToArray());
+            return (new LoadRun(double.Parse(tps.Groups[1].Value, CultureInfo.InvariantCulture), latencies.ToArray()), result.Output);
         }
         finally
         {

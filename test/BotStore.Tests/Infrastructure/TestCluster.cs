@@ -86,6 +86,8 @@ public static class TestCluster
             DataDirectory = Path.Combine(folder, "pg"),
             Port = FreePort(),
             SharedBuffers = "128MB",
+            // Test classes run in parallel, each with pools, and benchmarks add 64 pgbench clients.
+            MaxConnections = 1000,
         });
         StartWatchdog(server, folder);
         return server;

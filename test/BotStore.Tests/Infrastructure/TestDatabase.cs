@@ -22,7 +22,9 @@ public sealed class TestDatabase : IAsyncLifetime
     public async Task InitializeAsync()
     {
         ConnectionString = await TestCluster.CreateMigratedDatabaseAsync();
-        _dataSource = ConnectionSettings.Default.CreateDataSource(ConnectionString, "botstore-tests");
+        // The seed's pool minimum (10 idle connections) per test database would exhaust the cluster's connections
+        // across the classes that run at once; tests keep no idle minimum.
+        _dataSource = (ConnectionSettings.Default with { MinConnections = 0 }).CreateDataSource(ConnectionString, "botstore-tests");
     }
 
     public async Task DisposeAsync()
