@@ -32,29 +32,39 @@ internal sealed record LoadRun(double Throughput, double[] LatencyMicros)
         {
             for (var i = 0; i < clients; i++)
                 connections.Add(await dataSource.OpenConnectionAsync(ct));
-            var clock = Stopwatch.StartNew();
-            var workers = connections.Select((conn, i) => Task.Run(async () =>
-            {
-                var run = operation(i, conn);
-                var latencies = new List<double>();
-                var started = clock.Elapsed;
-                while (started < duration && !ct.IsCancellationRequested)
-                {
-                    await run();
-                    var done = clock.Elapsed;
-                    latencies.Add((done - started).TotalMicroseconds);
-                    started = done;
-                }
-                return latencies;
-            }, ct)).ToList();
-            var all = (await Task.WhenAll(workers)).SelectMany(l => l).ToArray();
-            return new LoadRun(all.Length / clock.Elapsed.TotalSeconds, all);
+            return await ClientsAsync(clients, duration, i => Task.FromResult(operation(i, connections[i])), ct);
         }
         finally
         {
             foreach (var conn in connections)
                 await conn.DisposeAsync();
         }
+    }
+
+    /// <summary>
+    /// <paramref name="clients"/> concurrent tasks, each running the operation its <paramref name="setUp"/> returns
+    /// back to back for the duration. Every client's set-up (connections, a warm-up call) finishes before the clock
+    /// starts, as pgbench's connections do.
+    /// </summary>
+    public static async Task<LoadRun> ClientsAsync(int clients, TimeSpan duration, Func<int, Task<Func<Task>>> setUp, CancellationToken ct)
+    {
+        var operations = await Task.WhenAll(Enumerable.Range(0, clients).Select(setUp));
+        var clock = Stopwatch.StartNew();
+        var workers = operations.Select(run => Task.Run(async () =>
+        {
+            var latencies = new List<double>();
+            var started = clock.Elapsed;
+            while (started < duration && !ct.IsCancellationRequested)
+            {
+                await run();
+                var done = clock.Elapsed;
+                latencies.Add((done - started).TotalMicroseconds);
+                started = done;
+            }
+            return latencies;
+        }, ct)).ToList();
+        var all = (await Task.WhenAll(workers)).SelectMany(l => l).ToArray();
+        return new LoadRun(all.Length / clock.Elapsed.TotalSeconds, all);
     }
 
     /// <summary>
