@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
-scripts/ensure-deps.sh server pgbouncer
+# bench: the bench test runs pgbench, psql and gnuplot.
+scripts/ensure-deps.sh server pgbouncer bench
 
 results=".botstore/test-results"
 rm -rf "$results"

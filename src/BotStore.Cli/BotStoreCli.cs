@@ -13,13 +13,7 @@ public static class BotStoreCli
         // Piped output has no terminal width; don't wrap tables at 80 columns.
         if (Console.IsOutputRedirected)
             Spectre.Console.AnsiConsole.Profile.Width = 250;
-        var root = new RootCommand("BotStore: the PostgreSQL data tier of a multi-tenant conversational bot platform.");
-        root.Options.Add(CommonOptions.Database);
-        root.Options.Add(CommonOptions.DataDir);
-        root.Options.Add(CommonOptions.PgPort);
-        foreach (var command in Commands())
-            root.Subcommands.Add(command);
-
+        var root = CreateRootCommand();
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0 && !args.Any(a => a is "-h" or "--help" or "-?"))
         {
@@ -30,6 +24,18 @@ public static class BotStoreCli
         return await parsed.InvokeAsync();
     }
 
+    /// <summary>The root command with every verb, for parsing and for tests that walk the verbs.</summary>
+    public static RootCommand CreateRootCommand()
+    {
+        var root = new RootCommand("BotStore: the PostgreSQL data tier of a multi-tenant conversational bot platform.");
+        root.Options.Add(CommonOptions.Database);
+        root.Options.Add(CommonOptions.DataDir);
+        root.Options.Add(CommonOptions.PgPort);
+        foreach (var command in Commands())
+            root.Subcommands.Add(command);
+        return root;
+    }
+
     private static IEnumerable<Command> Commands() =>
     [
         EnumsCommand.Create(),
@@ -37,6 +43,14 @@ public static class BotStoreCli
         DbCommand.Create(),
         ServeCommand.Create(),
         TenantsCommand.Create(),
+        ShardsCommand.Create(),
+        PartitionsCommand.Create(),
+        MaintainCommand.Create(),
+        ReportCommand.Create(),
+        ExplainCommand.Create(),
+        LoadgenCommand.Create(),
+        AuditCommand.Create(),
+        BenchCommand.Create(),
         PgBouncerCommand.Create(),
     ];
 

@@ -81,10 +81,10 @@ internal static class TenantsCommand
             return ExitCodes.Ok;
         });
 
-        return new Command("tenants", "Create tenants and manage their tokens.") { create, token, list, admin };
+        return new Command("tenants", "Create tenants and manage their tokens.") { create, token, list, admin, TenantsEraseCommand.Create() };
     }
 
-    private static async Task EnsureMigratedAsync(DatabaseTarget target, CancellationToken ct)
+    internal static async Task EnsureMigratedAsync(DatabaseTarget target, CancellationToken ct)
     {
         var pending = await new Schema.MigrationRunner(target.DataSource).PendingAsync(ct);
         if (pending.Count > 0)

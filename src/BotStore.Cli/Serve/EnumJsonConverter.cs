@@ -10,8 +10,7 @@ namespace BotStore.Cli.Serve;
 /// </summary>
 internal sealed class EnumJsonConverterFactory : JsonConverterFactory
 {
-    public override bool CanConvert(Type typeToConvert) =>
-        typeToConvert.IsEnum && typeToConvert.Assembly == typeof(EnumCatalog).Assembly;
+    public override bool CanConvert(Type typeToConvert) => EnumCatalog.Contains(typeToConvert);
 
     public override JsonConverter CreateConverter(Type typeToConvert, JsonSerializerOptions options) =>
         (JsonConverter)Activator.CreateInstance(typeof(Converter<>).MakeGenericType(typeToConvert))!;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using BotStore.Cli.Serve.Operations;
 using BotStore.Data;
 using Npgsql;
 
@@ -22,6 +23,10 @@ public static class ServeApp
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<TenantStore>();
         services.AddSingleton<TenantAuth>();
+        services.AddSingleton<TaskStore>().AddSingleton<ApprovalStore>().AddSingleton<MemoryStore>().AddSingleton<DocumentStore>();
+        services.AddSingleton(new SweeperOptions()).AddHostedService<ExpirySweeper>();
+        services.AddBotStoreOperations(OperationsOptions.FromConfiguration(builder.Configuration));
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true); // binding errors reach Problems with their reason
         services.AddConversationStores();
         services.ConfigureHttpJsonOptions(json => Configure(json.SerializerOptions));
         services.AddProblemDetails();
@@ -29,15 +34,20 @@ public static class ServeApp
         services.AddOpenApi();
 
         var app = builder.Build();
+        app.UseRequestMetrics();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseWhen(http => http.Request.Path.StartsWithSegments("/v1"), v1 => v1.Use(TenantAuth.RequireTenant));
-        app.UseWhen(http => http.Request.Path.StartsWithSegments("/admin"), admin => admin.Use(TenantAuth.RequireAdmin));
+        app.UseWhen(http => http.Request.Path.StartsWithSegments("/admin") || http.Request.Path.StartsWithSegments("/metrics"),
+            admin => admin.Use(TenantAuth.RequireAdmin));
 
         app.MapOpenApi();
         app.MapHealthApi();
+        app.MapAdminApi();
+        app.MapMetrics();
         var v1 = app.MapGroup("/v1");
         v1.MapEnumsApi();
+        v1.MapTasksApi().MapMemoriesApi().MapDocumentsApi();
         v1.MapConversationApi();
         return app;
     }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
@@ -12,7 +13,7 @@ namespace BotStore.Embedded;
 /// a data folder on first use, started with the process and stopped when it is disposed, reused across runs.
 /// It listens on 127.0.0.1 (password required) and on a private unix socket. Run as root, it runs as the
 /// <c>postgres</c> system user, since initdb refuses root. A second process that finds the cluster already running
-/// attaches to it and leaves it running.
+/// attaches to it and leaves it running; so does a second start in the same process while the first instance lives.
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class EmbeddedPostgres : IAsyncDisposable
@@ -21,6 +22,11 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     private const string ConfFile = "botstore.conf";
     private const string OwnerFile = "botstore.owner";
     private const string SystemUser = "postgres";
+
+    // Data folders whose server an instance in this process started and has not stopped yet. The owner file then
+    // holds our own pid, which otherwise means a crashed process whose pid we reuse: a second StartAsync in this
+    // process must attach, not adopt the server and stop it under the first instance when disposed.
+    private static readonly ConcurrentDictionary<string, bool> StartedHere = new(StringComparer.Ordinal);
 
     private readonly PostgresBinaries _binaries;
     private readonly string? _runAs;
@@ -94,7 +100,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         if (running)
         {
             // Another process started it; adopt it only when that process is gone (it crashed without stopping it).
-            owns = !OwnerAlive(dataDir);
+            owns = !StartedHere.ContainsKey(dataDir) && !OwnerAlive(dataDir);
         }
         else
         {
@@ -106,7 +112,10 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             owns = true;
         }
         if (owns)
+        {
             await File.WriteAllTextAsync(Path.Combine(dataDir, OwnerFile), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), ct);
+            StartedHere[dataDir] = true;
+        }
         return new EmbeddedPostgres(binaries, dataDir, runAs, state, socketDir, owns);
     }
 
@@ -118,9 +127,16 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         _disposed = true;
         if (!OwnsServer)
             return;
-        await ProcessRunner.RunCheckedAsync(_binaries.Program("pg_ctl"), ["stop", "-D", DataDirectory, "-m", "fast", "-w", "-s"],
-            "stopping PostgreSQL", _runAs);
-        File.Delete(Path.Combine(DataDirectory, OwnerFile));
+        try
+        {
+            await ProcessRunner.RunCheckedAsync(_binaries.Program("pg_ctl"), ["stop", "-D", DataDirectory, "-m", "fast", "-w", "-s"],
+                "stopping PostgreSQL", _runAs);
+            File.Delete(Path.Combine(DataDirectory, OwnerFile));
+        }
+        finally
+        {
+            StartedHere.TryRemove(DataDirectory, out _);
+        }
     }
 
     private sealed record State(int Port, string Password);

@@ -92,6 +92,9 @@ public static class EnumCatalog
             ? domain
             : throw new ArgumentException($"{enumType.Name} is not a BotStore enum domain", nameof(enumType));
 
+    /// <summary>Whether <paramref name="type"/> is one of the catalog's enums.</summary>
+    public static bool Contains(Type type) => ByType.ContainsKey(type);
+
     /// <summary>The domain with the given snake_case name.</summary>
     public static EnumDomain Named(string name) =>
         Domains.FirstOrDefault(d => d.Name == name)

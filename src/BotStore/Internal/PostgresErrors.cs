@@ -49,6 +49,13 @@ internal static class PostgresErrors
         }
     }
 
+    /// <summary>Runs <paramref name="action"/> and translates what it throws.</summary>
+    public static Task Guard(Func<Task> action) => Guard(async () =>
+    {
+        await action();
+        return true;
+    });
+
     private static string Describe(string what, PostgresException pg)
     {
         var subject = pg.ConstraintName ?? pg.ColumnName ?? pg.TableName ?? "value";

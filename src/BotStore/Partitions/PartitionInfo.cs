@@ -8,7 +8,8 @@ namespace BotStore.Partitions;
 /// <param name="Name">The partition's table name.</param>
 /// <param name="From">Inclusive lower bound; null for the default partition.</param>
 /// <param name="To">Exclusive upper bound; null for the default partition.</param>
-/// <param name="EstimatedRows">The planner's row estimate (reltuples; -1 before the first ANALYZE or VACUUM).</param>
+/// <param name="EstimatedRows">The planner's row estimate (reltuples), or before the first ANALYZE or VACUUM the statistics
+/// collector's live-row count.</param>
 /// <param name="TotalBytes">Heap, indexes and TOAST.</param>
 public sealed record PartitionInfo(string Parent, string Name, DateTimeOffset? From, DateTimeOffset? To, long EstimatedRows, long TotalBytes)
 {
@@ -23,7 +24,9 @@ public sealed record PartitionInfo(string Parent, string Name, DateTimeOffset? F
                 SELECT p.table_name, c.relname,
                        (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'FROM \(''([^'']+)''\)'))[1]::timestamptz,
                        (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \(''([^'']+)''\)'))[1]::timestamptz,
-                       c.reltuples::bigint, pg_total_relation_size(c.oid)
+                       CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint
+                            ELSE pg_stat_get_live_tuples(c.oid) END,
+                       pg_total_relation_size(c.oid)
                 FROM partitioned_tables p
                 JOIN pg_inherits i ON i.inhparent = p.table_name::regclass
                 JOIN pg_class c ON c.oid = i.inhrelid

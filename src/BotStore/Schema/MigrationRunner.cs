@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using BotStore.Internal;
 using Npgsql;
 
@@ -18,7 +19,7 @@ public sealed record AppliedMigration(int Version, string Name, string Checksum,
 /// <c>schema_migrations</c> row or not at all. Connect directly, not through PgBouncer in transaction mode: the
 /// advisory lock is held by the session.
 /// </summary>
-public sealed class MigrationRunner(NpgsqlDataSource dataSource, IReadOnlyList<Migration>? migrations = null)
+public sealed partial class MigrationRunner(NpgsqlDataSource dataSource, IReadOnlyList<Migration>? migrations = null)
 {
     /// <summary>The advisory lock key ("botstore" in ASCII): one migrator per database.</summary>
     internal const long LockKey = 0x626f7473746f7265;
@@ -30,7 +31,7 @@ public sealed class MigrationRunner(NpgsqlDataSource dataSource, IReadOnlyList<M
     public Task<MigrationResult> MigrateAsync(CancellationToken ct = default) => PostgresErrors.Guard(async () =>
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        await Execute(conn, "SELECT pg_advisory_lock($1)", ct, LockKey);
+        await LockAsync(conn, ct);
         try
         {
             await Execute(conn, """
@@ -102,7 +103,10 @@ public sealed class MigrationRunner(NpgsqlDataSource dataSource, IReadOnlyList<M
             {
                 // Statements outside a transaction must be idempotent (IF NOT EXISTS): a failed run is resumed.
                 foreach (var statement in migration.Statements())
+                {
+                    await DropInvalidIndexAsync(conn, statement, ct);
                     await Execute(conn, statement, ct);
+                }
                 await Record(conn, migration, ct);
             }
         }
@@ -114,14 +118,43 @@ public sealed class MigrationRunner(NpgsqlDataSource dataSource, IReadOnlyList<M
         }
     }
 
+    // Waits for the migration lock by polling: a session blocked inside pg_advisory_lock holds a snapshot, which a
+    // CREATE INDEX CONCURRENTLY in the migrator that holds the lock would wait for: a deadlock.
+    private static async Task LockAsync(NpgsqlConnection conn, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("SELECT pg_try_advisory_lock($1)", conn);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = LockKey });
+        while (!(bool)(await cmd.ExecuteScalarAsync(ct))!)
+            await Task.Delay(TimeSpan.FromMilliseconds(250), ct);
+    }
+
+    // A failed CREATE INDEX CONCURRENTLY leaves an invalid index behind, which IF NOT EXISTS would then skip for
+    // ever. No other migrator runs (we hold the lock), so an invalid index of that name is our own leftover.
+    private static async Task DropInvalidIndexAsync(NpgsqlConnection conn, string statement, CancellationToken ct)
+    {
+        var match = ConcurrentIndexPattern().Match(statement);
+        if (!match.Success)
+            return;
+        await using var cmd = new NpgsqlCommand("""
+            SELECT format('DROP INDEX CONCURRENTLY %I.%I', n.nspname, c.relname)
+            FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relname = $1 AND n.nspname = ANY (current_schemas(false)) AND NOT i.indisvalid
+            """, conn);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = match.Groups[1].Value });
+        if (await cmd.ExecuteScalarAsync(ct) is string drop)
+            await Execute(conn, drop, ct);
+    }
+
+    [GeneratedRegex(@"CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+IF\s+NOT\s+EXISTS\s+""?([a-z0-9_]+)""?", RegexOptions.IgnoreCase)]
+    private static partial Regex ConcurrentIndexPattern();
+
     private static Task Record(NpgsqlConnection conn, Migration m, CancellationToken ct) =>
         Execute(conn, "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)", ct, m.Version, m.Name, m.Checksum);
 
     private static async Task<IReadOnlyList<AppliedMigration>> ReadAppliedAsync(NpgsqlConnection conn, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand("""
-            SELECT version, name, checksum, applied_at FROM schema_migrations
-            WHERE to_regclass('schema_migrations') IS NOT NULL ORDER BY version
+            SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version
             """, conn);
         if (await TableMissing(conn, ct))
             return [];

@@ -41,9 +41,29 @@ public sealed class ApiBasicsTests(ApiServer api) : IClassFixture<ApiServer>
     [Fact]
     public async Task An_administrator_token_cannot_act_as_a_tenant()
     {
-        var token = await new BotStore.Data.TenantStore(api.Database.DataSource).RotateAdminTokenAsync();
+        var token = await new Data.TenantStore(api.Database.DataSource).RotateAdminTokenAsync();
         using var admin = api.Anonymous();
         admin.DefaultRequestHeaders.Authorization = new("Bearer", token);
         Assert.Equal(HttpStatusCode.Unauthorized, (await admin.GetAsync("/v1/enums")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Metrics_and_admin_reports_need_the_administrator_token()
+    {
+        var (_, tenant) = await api.NewTenantAsync();
+        Assert.Equal(HttpStatusCode.Forbidden, (await tenant.GetAsync("/metrics")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await tenant.GetAsync("/admin/db/tables")).StatusCode);
+        using var anonymous = api.Anonymous();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/metrics")).StatusCode);
+
+        var token = await new Data.TenantStore(api.Database.DataSource).RotateAdminTokenAsync();
+        using var admin = api.Anonymous();
+        admin.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        await tenant.GetAsync("/v1/enums");
+        var metrics = await admin.GetStringAsync("/metrics");
+        Assert.Contains("# TYPE", metrics, StringComparison.Ordinal);
+        Assert.Contains("/v1/enums", metrics, StringComparison.Ordinal);
+        using var tables = JsonDocument.Parse(await admin.GetStringAsync("/admin/db/tables"));
+        Assert.NotEqual(JsonValueKind.Undefined, tables.RootElement.ValueKind);
     }
 }

@@ -2,7 +2,7 @@ using BotStore.Data;
 using BotStore.Enums;
 using BotStore.Tests.Infrastructure;
 
-namespace BotStore.Tests.Data;
+namespace BotStore.Tests.DataLayer;
 
 public sealed class MessageStoreTests(TestDatabase db) : IClassFixture<TestDatabase>
 {

@@ -3,7 +3,7 @@ using BotStore.Data;
 using BotStore.Data.Internal;
 using BotStore.Partitions;
 
-namespace BotStore.Tests.Data;
+namespace BotStore.Tests.DataLayer;
 
 /// <summary>
 /// Query plans are part of the contract: each hot statement, exactly as its store runs it (same SQL text, same

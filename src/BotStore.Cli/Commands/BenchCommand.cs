@@ -1,0 +1,91 @@
+using System.CommandLine;
+using System.Globalization;
+using BotStore.Cli.Bench;
+using BotStore.Cli.Infrastructure;
+
+namespace BotStore.Cli.Commands;
+
+/// <summary><c>botstore bench &lt;all|comparison&gt;</c>: BotStore's claims measured beside the tools a database engineer trusts.</summary>
+internal static class BenchCommand
+{
+    private static readonly Option<long> Messages = Counts.Option("--messages", "messages in the data set (0: 10M, or 100K with --quick)", 0);
+    private static readonly Option<bool> Quick = new("--quick") { Description = "the one-minute variant: small data, 3 runs of 1 s" };
+    private static readonly Option<int> Runs = new("--runs") { Description = "runs behind each median (default 5, 3 with --quick)" };
+    private static readonly Option<double> Seconds = new("--seconds") { Description = "length of each throughput run (default 10, 1 with --quick)" };
+    private static readonly Option<long> IngestRows = Counts.Option("--ingest-rows", "rows per ingest run (0: a tenth of --messages, at least 20K)", 0);
+    private static readonly Option<string> Clients = new("--clients") { Description = "client counts of the throughput comparisons (default 8,64)", DefaultValueFactory = _ => "8,64" };
+    private static readonly Option<string> Out = new("--out") { Description = "folder of the report and chart (default bench/results)", DefaultValueFactory = _ => Path.Combine("bench", "results") };
+    private static readonly Option<string> Scratch = new("--scratch-db") { Description = "scratch database created on the target server (default botstore_bench)", DefaultValueFactory = _ => "botstore_bench" };
+    private static readonly Option<bool> Keep = new("--keep") { Description = "keep the scratch database; the next run with the same sizes reuses its data" };
+    private static readonly Option<string?> Remark = new("--note") { Description = "a remark for the report (e.g. the machine was busy)" };
+
+    public static Command Create()
+    {
+        var bench = new Command("bench", "Run the benchmark suite (or one comparison) on a scratch database and write bench/results/<date>-<host>.md and a PNG chart of the ratios.");
+        foreach (var option in new Option[] { Messages, Quick, Runs, Seconds, IngestRows, Clients, Out, Scratch, Keep, Remark })
+        {
+            option.Recursive = true;
+            bench.Options.Add(option);
+        }
+        var all = new Command("all", "Every comparison, in one run.");
+        all.Runs((parseResult, ct) => RunAsync(parseResult, BenchSuite.All, ct));
+        bench.Subcommands.Add(all);
+        foreach (var comparison in BenchSuite.All)
+        {
+            var one = new Command(comparison.Name, comparison.Description);
+            one.Runs((parseResult, ct) => RunAsync(parseResult, [comparison], ct));
+            bench.Subcommands.Add(one);
+        }
+        return bench;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parseResult, IReadOnlyList<IComparison> comparisons, CancellationToken ct)
+    {
+        var options = ReadOptions(parseResult);
+        await using var target = await DatabaseTarget.OpenAsync(parseResult, ct);
+        BenchContext.Say($"target {target.Description}; scratch database {options.ScratchDatabase}; {Counts.Format(options.Messages)} messages, {options.Runs} runs");
+        BenchReport report;
+        await using (var context = await BenchContext.CreateAsync(options, target.DataSource, target.ConnectionString, ct))
+            report = await BenchSuite.RunAsync(context, comparisons, parseResult.GetValue(Remark), ct);
+
+        Directory.CreateDirectory(options.OutputDirectory);
+        var stem = Path.Combine(options.OutputDirectory, $"{report.Started:yyyy-MM-dd}-{Environment.MachineName}");
+        var chartProblem = await GnuplotChart.WriteAsync(Path.GetFullPath(stem + ".png"), report.Figures,
+            $"BotStore bench {report.Started:yyyy-MM-dd} {Environment.MachineName}{(options.Quick ? " (quick)" : "")}: ratios of medians", ct);
+        await File.WriteAllTextAsync(stem + ".md", MarkdownReport.Render(report, chartProblem is null ? Path.GetFileName(stem + ".png") : null), ct);
+
+        var table = Output.Table("comparison", "metric", ">measured", ">against", ">ratio", "target", "met");
+        foreach (var f in report.Figures)
+        {
+            table.Row(f.Comparison, f.Metric, MarkdownReport.Cell(f.Label, f.Value, f.Unit),
+                f.Reference is null ? "" : MarkdownReport.Cell(f.ReferenceLabel!, f.Reference, f.Unit),
+                f.Ratio is { } r ? MarkdownReport.Ratio(r) : "", f.Target?.ToString() ?? "", f.Met switch { true => "yes", false => "NO", null => "" });
+        }
+        Output.Print(table);
+        Output.Line($"Report: {stem}.md" + (chartProblem is null ? $", chart: {stem}.png" : $" (no chart: {chartProblem})"));
+        foreach (var (name, error) in report.Failures)
+            await Console.Error.WriteLineAsync($"botstore: bench {name} failed: {error}");
+        return report.Failures.Count == 0 ? ExitCodes.Ok : ExitCodes.Failure;
+    }
+
+    private static BenchOptions ReadOptions(ParseResult parseResult)
+    {
+        var quick = parseResult.GetValue(Quick);
+        var messages = parseResult.GetValue(Messages) is > 0 and var m ? m : quick ? BenchOptions.QuickMessages : BenchOptions.FullMessages;
+        var runs = parseResult.GetValue(Runs) is > 0 and var r ? r : quick ? 3 : 5;
+        var seconds = parseResult.GetValue(Seconds) is > 0 and var s ? s : quick ? 1 : 10;
+        var ingest = parseResult.GetValue(IngestRows) is > 0 and var i ? i : Math.Max(20_000, messages / 10);
+        var clients = new List<int>();
+        foreach (var part in parseResult.GetValue(Clients)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var c) || c is < 1 or > 1000)
+                throw new BotStoreValidationException($"--clients: '{part}' is not a client count between 1 and 1000");
+            clients.Add(c);
+        }
+        if (clients.Count == 0)
+            throw new BotStoreValidationException("--clients: give at least one client count, e.g. 8,64");
+        if (messages < 1000)
+            throw new BotStoreValidationException($"--messages: at least 1000 (the flatness comparison measures at a tenth), not {messages}");
+        return new BenchOptions(messages, quick, runs, seconds, ingest, clients, parseResult.GetValue(Out)!, parseResult.GetValue(Scratch)!, parseResult.GetValue(Keep));
+    }
+}

@@ -1,0 +1,122 @@
+using BotStore.Cli.Serve.Operations;
+using BotStore.Maintenance;
+using BotStore.Partitions;
+using BotStore.Tests.Infrastructure;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using static BotStore.Tests.Operations.OperationsData;
+
+namespace BotStore.Tests.Operations;
+
+/// <summary>The scheduling host of <c>serve</c>: one clear error at start-up for bad configuration, and one runner across instances.</summary>
+public sealed class OperationsHostTests(TestDatabase db) : IClassFixture<TestDatabase>
+{
+    [Theory]
+    [InlineData("every sunday at 4")]
+    [InlineData("0 0 25 * * ?")]
+    [InlineData("61 * * * *")]
+    public void A_cron_expression_that_does_not_parse_is_one_clear_error_at_registration(string cron)
+    {
+        var ex = Assert.Throws<BotStoreConfigurationException>(() =>
+            new ServiceCollection().AddBotStoreOperations(new OperationsOptions { ReindexSchedule = cron }));
+        Assert.StartsWith($"Operations:ReindexSchedule '{cron}' is not a cron expression", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', ex.Message);
+    }
+
+    [Theory]
+    [InlineData("0 0 4 ? * SUN")]
+    [InlineData("0 4 * * 0")]
+    [InlineData("@daily")]
+    public void Quartz_unix_and_macro_schedules_are_accepted(string cron) =>
+        new OperationsOptions { ReindexSchedule = cron }.Validate();
+
+    [Fact]
+    public void Options_bind_from_the_operations_configuration_section()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Operations:AnalyzeSchedule"] = "",
+            ["Operations:ReindexSchedule"] = "0 30 2 ? * SAT",
+            ["Operations:Tables:message_history:RetentionMonths"] = "24",
+            ["Operations:Tables:analytics_events:PremakeMonths"] = "6",
+            ["Operations:VacuumTables:0"] = "user_sessions",
+            ["Operations:KeepDetached"] = "true",
+        }).Build();
+
+        var options = OperationsOptions.FromConfiguration(configuration);
+
+        Assert.Equal(["partitions", "reindex", "cluster"], options.Schedules().Select(s => s.Name));
+        var partitions = options.ToPartitionOptions();
+        Assert.Equal(24, partitions.Tables["message_history"].RetentionMonths);
+        Assert.Equal(6, partitions.Tables["analytics_events"].PremakeMonths);
+        Assert.True(partitions.KeepDetached);
+        Assert.Equal(["user_sessions"], options.ToMaintenanceOptions().VacuumTables);
+        Assert.Equal(new ClusterTarget("message_history", "idx_messages_session"), Assert.Single(options.ToMaintenanceOptions().ClusterTargets));
+    }
+
+    [Fact]
+    public async Task Bad_configuration_stops_start_up_before_anything_runs()
+    {
+        var runs = await db.ScalarAsync<long>("SELECT count(*) FROM maintenance_runs");
+        await db.ExecuteAsync($"DROP TABLE {Partition("analytics_events", 3)}");
+
+        await StartFails(new OperationsOptions { Tables = { ["message_history"] = new() { RetentionMonths = 2 } } }, "shorter than its premake window of 3 months");
+        await StartFails(new OperationsOptions { Tables = { ["tenants"] = new() { PremakeMonths = 2 } } }, "table 'tenants' is not partitioned");
+        await StartFails(new OperationsOptions { Tables = { ["no_such_table"] = new() { PremakeMonths = 2 } } }, "table 'no_such_table' does not exist");
+        await StartFails(new OperationsOptions { ClusterTargets = { ["tenants"] = "tenants_pkey" } }, "cluster target 'tenants' is not partitioned");
+        await StartFails(new OperationsOptions { VacuumTables = ["no_such_table"] }, "vacuum table 'no_such_table' does not exist");
+
+        Assert.Equal(runs, await db.ScalarAsync<long>("SELECT count(*) FROM maintenance_runs"));
+        Assert.Equal((false, false), await RelationAsync(db.DataSource, Partition("analytics_events", 3)));
+    }
+
+    [Fact]
+    public async Task Two_instances_run_the_partition_job_at_start_and_the_schedules_one_at_a_time()
+    {
+        var options = new OperationsOptions
+        {
+            AnalyzeSchedule = "* * * * * ?",
+            ReindexSchedule = null,
+            ClusterSchedule = null,
+        };
+        await db.ExecuteAsync($"DROP TABLE {Partition("message_history", 2)}");
+        var first = Service(options);
+        var second = Service(options);
+        await Task.WhenAll(first.StartAsync(CancellationToken.None), second.StartAsync(CancellationToken.None));
+        try
+        {
+            Assert.True(await EventuallyAsync(() => db.ScalarAsync<bool>(
+                "SELECT count(*) >= 4 FROM maintenance_runs WHERE task = 'analyze' AND run_id IS NULL AND outcome = 'succeeded'"), 60));
+            Assert.True(await EventuallyAsync(() => db.ScalarAsync<bool>(
+                "SELECT EXISTS (SELECT 1 FROM maintenance_runs WHERE task = 'partitions_ensure' AND outcome = 'succeeded')")));
+        }
+        finally
+        {
+            await Task.WhenAll(first.StopAsync(CancellationToken.None), second.StopAsync(CancellationToken.None));
+            await first.DisposeAsync();
+            await second.DisposeAsync();
+        }
+
+        Assert.Equal((true, true), await RelationAsync(db.DataSource, Partition("message_history", 2)));
+        // Both instances fire every second; the runner lock lets only one analyze at a time.
+        Assert.Equal(0L, await db.ScalarAsync<long>("""
+            SELECT count(*) FROM maintenance_runs a JOIN maintenance_runs b ON a.id < b.id
+            WHERE a.task = 'analyze' AND b.task = 'analyze' AND a.run_id IS NULL AND b.run_id IS NULL
+              AND tstzrange(a.started_at, a.finished_at) && tstzrange(b.started_at, b.finished_at)
+            """));
+        Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM maintenance_runs WHERE outcome = 'running'"));
+    }
+
+    private async Task StartFails(OperationsOptions options, string message)
+    {
+        await using var service = Service(options);
+        var ex = await Assert.ThrowsAsync<BotStoreConfigurationException>(() => service.StartAsync(CancellationToken.None));
+        Assert.Contains(message, ex.Message);
+    }
+
+    private OperationsHostedService Service(OperationsOptions options) => new(options,
+        new PartitionManager(db.DataSource, options.ToPartitionOptions()), new MaintenanceRunner(db.DataSource, options.ToMaintenanceOptions()),
+        NullLogger<OperationsHostedService>.Instance);
+}
