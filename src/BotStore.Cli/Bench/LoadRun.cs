@@ -63,6 +63,21 @@ internal sealed record LoadRun(double Throughput, double[] LatencyMicros)
     /// </summary>
     public static async Task<LoadRun> PgbenchAsync(PgTools tools, IReadOnlyList<string> scripts, int clients, TimeSpan duration, CancellationToken ct)
     {
+        // On a loaded machine many clients' connection set-up can use up a short run, leaving no transaction to
+        // count: run again for longer rather than report nothing.
+        for (var attempt = 1; ; attempt++)
+        {
+            var run = await PgbenchOnceAsync(tools, scripts, clients, duration, ct);
+            if (run is not null)
+                return run;
+            if (attempt == 3)
+                throw new BotStoreException($"pgbench completed no transaction in three runs of up to {duration.TotalSeconds * 4:0} s with {clients} clients");
+            duration *= 2;
+        }
+    }
+
+    private static async Task<LoadRun?> PgbenchOnceAsync(PgTools tools, IReadOnlyList<string> scripts, int clients, TimeSpan duration, CancellationToken ct)
+    {
         var dir = Directory.CreateTempSubdirectory("botstore-pgbench-");
         try
         {
@@ -83,6 +98,8 @@ internal sealed record LoadRun(double Throughput, double[] LatencyMicros)
             }
             var result = await tools.RunAsync("pgbench", args, dir.FullName, ct);
             var tps = Regex.Match(result.Output, @"tps = ([0-9.]+) \(without initial connection time\)");
+            if (!tps.Success && Regex.IsMatch(result.Output, @"actually processed: 0\b|\(NaN%\)"))
+                return null;
             if (!tps.Success)
                 throw new BotStoreException($"pgbench printed no throughput: {result.Output.Split('\n').LastOrDefault(l => l.Length > 0)}");
             // Log lines: client_id transaction_no latency_us script_no epoch epoch_us.

@@ -19,7 +19,7 @@ public sealed class BotRegistry(NpgsqlDataSource dataSource)
 {
     private const string Columns = "id, name, llm_provider, is_active, created_at, updated_at";
 
-    /// <summary>A page of the tenant's active bots in id (creation) order, from idx_bots_active.</summary>
+    /// <summary>A page of the tenant's active bots in id (creation) order, from idx_bots_active_page (migration 0004).</summary>
     internal const string ListActiveSql = $"""
         SELECT {Columns} FROM bots
         WHERE tenant_id = $1 AND is_active = true AND id > $2

@@ -40,7 +40,7 @@ public sealed partial class MessageStore
         """;
 
     /// <summary>The one INSERT ... SELECT that checks, numbers and stores the batch (Sql/bulk_append_messages.sql).</summary>
-    internal static readonly string BulkInsertSql = BotStore.Internal.SqlText.Embedded("bulk_append_messages");
+    internal static readonly string BulkInsertSql = SqlText.Embedded("bulk_append_messages");
 
     /// <summary>
     /// Stores a batch of messages (any sessions of the tenant) in one transaction, through binary COPY: ids already

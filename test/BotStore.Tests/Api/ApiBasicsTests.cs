@@ -1,3 +1,4 @@
+using BotStore.Data;
 using System.Net;
 using System.Text.Json;
 using BotStore.Tests.Infrastructure;
@@ -41,7 +42,7 @@ public sealed class ApiBasicsTests(ApiServer api) : IClassFixture<ApiServer>
     [Fact]
     public async Task An_administrator_token_cannot_act_as_a_tenant()
     {
-        var token = await new Data.TenantStore(api.Database.DataSource).RotateAdminTokenAsync();
+        var token = await new BotStore.Data.TenantStore(api.Database.DataSource).RotateAdminTokenAsync();
         using var admin = api.Anonymous();
         admin.DefaultRequestHeaders.Authorization = new("Bearer", token);
         Assert.Equal(HttpStatusCode.Unauthorized, (await admin.GetAsync("/v1/enums")).StatusCode);
@@ -56,7 +57,7 @@ public sealed class ApiBasicsTests(ApiServer api) : IClassFixture<ApiServer>
         using var anonymous = api.Anonymous();
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/metrics")).StatusCode);
 
-        var token = await new Data.TenantStore(api.Database.DataSource).RotateAdminTokenAsync();
+        var token = await new TenantStore(api.Database.DataSource).RotateAdminTokenAsync();
         using var admin = api.Anonymous();
         admin.DefaultRequestHeaders.Authorization = new("Bearer", token);
         await tenant.GetAsync("/v1/enums");

@@ -3,7 +3,7 @@ using BotStore.Data;
 using BotStore.Enums;
 using BotStore.Tests.Infrastructure;
 
-namespace BotStore.Tests.DataLayer;
+namespace BotStore.Tests.Data;
 
 public sealed class BulkIngestTests(TestDatabase db) : IClassFixture<TestDatabase>
 {

@@ -2,7 +2,7 @@ using BotStore.Data;
 using BotStore.Enums;
 using Npgsql;
 
-namespace BotStore.Tests.DataLayer;
+namespace BotStore.Tests.Data;
 
 /// <summary>The conversation stores over one data source, and a tenant with a bot, a user and a session to work in.</summary>
 public sealed class Conversation(NpgsqlDataSource dataSource)

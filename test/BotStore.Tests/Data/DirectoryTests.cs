@@ -2,7 +2,7 @@ using BotStore.Data;
 using BotStore.Enums;
 using BotStore.Tests.Infrastructure;
 
-namespace BotStore.Tests.DataLayer;
+namespace BotStore.Tests.Data;
 
 /// <summary>Bots, their channels, users and sessions.</summary>
 public sealed class DirectoryTests(TestDatabase db) : IClassFixture<TestDatabase>

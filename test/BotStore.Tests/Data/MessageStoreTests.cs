@@ -2,7 +2,7 @@ using BotStore.Data;
 using BotStore.Enums;
 using BotStore.Tests.Infrastructure;
 
-namespace BotStore.Tests.DataLayer;
+namespace BotStore.Tests.Data;
 
 public sealed class MessageStoreTests(TestDatabase db) : IClassFixture<TestDatabase>
 {

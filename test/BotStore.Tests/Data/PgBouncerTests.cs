@@ -6,7 +6,7 @@ using BotStore.Pooling;
 using BotStore.Tests.Infrastructure;
 using Npgsql;
 
-namespace BotStore.Tests.DataLayer;
+namespace BotStore.Tests.Data;
 
 /// <summary>The stores through a real PgBouncer in transaction mode with two server connections.</summary>
 public sealed class PgBouncerTests(TestDatabase db) : IClassFixture<TestDatabase>

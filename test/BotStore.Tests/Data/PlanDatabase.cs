@@ -6,7 +6,7 @@ using BotStore.Tests.Infrastructure;
 using Npgsql;
 using NpgsqlTypes;
 
-namespace BotStore.Tests.DataLayer;
+namespace BotStore.Tests.Data;
 
 /// <summary>
 /// A database with a realistic volume for query plans: 24 monthly partitions, 4 tenants, 800 bots (half of them

@@ -3,7 +3,7 @@ using BotStore.Data;
 using BotStore.Data.Internal;
 using BotStore.Partitions;
 
-namespace BotStore.Tests.DataLayer;
+namespace BotStore.Tests.Data;
 
 /// <summary>
 /// Query plans are part of the contract: each hot statement, exactly as its store runs it (same SQL text, same
@@ -119,12 +119,12 @@ public sealed class QueryPlanTests(PlanDatabase plans) : IClassFixture<PlanDatab
     }
 
     [Fact]
-    public async Task Active_bots_come_from_idx_bots_active_and_the_tenants_sessions_from_idx_sessions_tenant()
+    public async Task Active_bots_come_from_their_page_index_and_the_tenants_sessions_from_idx_sessions_tenant()
     {
         var tenant = plans.TenantIds[1];
         var bots = await plans.ExplainAsync(tenant, BotRegistry.ListActiveSql, BotRegistry.ListArgs(tenant, null, 50));
         var scan = Assert.Single(bots.ScansOf("bots"));
-        Assert.Equal("idx_bots_active", bots.AccessIndexOf(scan));
+        Assert.Equal("idx_bots_active_page", bots.AccessIndexOf(scan));
         Assert.Equal(51, RowsOut(bots.Root));
 
         var sessions = await plans.ExplainAsync(tenant, SessionStore.ListByTenantSql, [tenant, new DateTimeOffset(9999, 12, 31, 0, 0, 0, TimeSpan.Zero), Guid.AllBitsSet, 51]);

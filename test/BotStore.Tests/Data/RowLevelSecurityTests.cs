@@ -3,7 +3,7 @@ using BotStore.Data.Internal;
 using BotStore.Tests.Infrastructure;
 using Npgsql;
 
-namespace BotStore.Tests.DataLayer;
+namespace BotStore.Tests.Data;
 
 /// <summary>
 /// The database's own wall between tenants: a statement that forgets its tenant filter still sees one tenant, and

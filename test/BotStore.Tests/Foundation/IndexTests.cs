@@ -14,9 +14,8 @@ public sealed class IndexTests(TestDatabase db) : IClassFixture<TestDatabase>
         "CREATE INDEX idx_tasks_status ON public.auto_tasks USING btree (status, priority) WHERE (status < 5)")]
     [InlineData("user_sessions", "idx_sessions_tenant",
         "CREATE INDEX idx_sessions_tenant ON public.user_sessions USING btree (tenant_id, created_at DESC)")]
-    // The seed's partial index re-keyed (tenant_id, is_active) -> (tenant_id, id): same rows, in page order; see 0004_conversation.sql.
     [InlineData("bots", "idx_bots_active",
-        "CREATE INDEX idx_bots_active ON public.bots USING btree (tenant_id, id) WHERE (is_active = true)")]
+        "CREATE INDEX idx_bots_active ON public.bots USING btree (tenant_id, is_active) WHERE (is_active = true)")]
     [InlineData("task_approvals", "idx_approvals_pending",
         "CREATE INDEX idx_approvals_pending ON public.task_approvals USING btree (task_id, expires_at) WHERE (status = 0)")]
     [InlineData("message_history", "idx_messages_unread",

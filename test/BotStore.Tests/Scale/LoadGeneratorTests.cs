@@ -1,3 +1,4 @@
+using BotStore.Data;
 using BotStore.Scale;
 using BotStore.Tests.Infrastructure;
 
@@ -108,7 +109,7 @@ public sealed class LoadGeneratorTests
         await new LoadGenerator(db.DataSource).RunAsync(Small);
 
         Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM tenants WHERE id % 1024 NOT BETWEEN 100 AND 199"));
-        var (later, _) = await new Data.TenantStore(db.DataSource).CreateAsync("after the load");
+        var (later, _) = await new TenantStore(db.DataSource).CreateAsync("after the load");
         Assert.InRange(later.Id % 1024, 100, 199);
         Assert.True(later.Id > await db.ScalarAsync<long>("SELECT max(id) FROM tenants WHERE id <> $1", later.Id));
     }

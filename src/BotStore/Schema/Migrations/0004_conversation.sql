@@ -1,12 +1,10 @@
--- The conversation store: a better-keyed idx_bots_active, and the error raiser of bulk message ingest.
+-- The conversation store: a page-ordered index of active bots, and the error raiser of bulk message ingest.
 --
--- idx_bots_active: the seed indexes (tenant_id, is_active) WHERE is_active = true. Inside that partial index
--- is_active is always true, so its second column carries nothing, and a page of a tenant's active bots in id order
--- (the keyset every list uses) still had to sort them or walk the primary key past the inactive ones. Keyed on
--- (tenant_id, id) it holds the same rows, in page order: "the tenant's next N active bots" reads exactly N entries.
--- A deactivated bot leaves it, as before.
-DROP INDEX idx_bots_active;
-CREATE INDEX idx_bots_active ON bots (tenant_id, id) WHERE is_active = true;
+-- idx_bots_active stays as the seed defines it, (tenant_id, is_active) WHERE is_active = true: it answers "the
+-- tenant's active bots" in no particular order. Inside it is_active is always true, so it cannot give a keyset page
+-- in id order, and the planner reads the primary key and filters inactive bots instead. This index holds the same
+-- rows in page order: "the tenant's next N active bots" reads exactly N entries. A deactivated bot leaves both.
+CREATE INDEX idx_bots_active_page ON bots (tenant_id, id) WHERE is_active = true;
 
 -- Raises an error from inside a set-based statement (bulk ingest checks every row of a batch in the one INSERT ...
 -- SELECT that writes it). The code is a SQLSTATE the application translates (23503: refers to something missing,
