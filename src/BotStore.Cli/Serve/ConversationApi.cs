@@ -13,7 +13,6 @@ internal static class ConversationApi
         services.AddSingleton<SessionStore>();
         services.AddSingleton<MessageStore>();
         services.AddSingleton<AnalyticsStore>();
-        // A query string or body that does not bind throws, so Problems answers with what was wrong, not an empty 400.
         return services;
     }
 

@@ -141,7 +141,7 @@ public sealed partial class MessageStore(NpgsqlDataSource dataSource)
         var row = Row.From(message, null);
         await using var batch = TenantScope.Batch(dataSource, tenantId)
             .Add(LockSessionSql, tenantId, row.SessionId)
-            .Add(AppendSql, tenantId, row.SessionId, row.Id, row.CreatedAt, row.Role, row.Type, row.Content, Rows.Jsonb(row.Metadata));
+            .Add(AppendSql, tenantId, row.SessionId, row.Id, row.CreatedAt, row.Role, row.Type, row.Content, JsonValues.Parameter(row.Metadata));
         await using var reader = await batch.ReadAsync(ct);
         if (!await reader.ReadAsync(ct))
             throw new BotStoreNotFoundException($"session {row.SessionId} not found");

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using BotStore.Enums;
 using Npgsql;
 
@@ -20,5 +19,5 @@ internal static class MessageRows
     public static Message Read(NpgsqlDataReader r, int at = 0) => new(
         r.GetGuid(at), r.GetGuid(at + 1), r.GetInt32(at + 2), r.Time(at + 3), (MessageRole)r.GetInt16(at + 4),
         (MessageType)r.GetInt16(at + 5), r.GetBoolean(at + 6), r.GetString(at + 7),
-        r.IsDBNull(at + 8) ? null : r.GetFieldValue<JsonElement>(at + 8));
+        JsonValues.Read(r, at + 8));
 }

@@ -1,7 +1,5 @@
 using System.Globalization;
-using System.Text.Json;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace BotStore.Data.Internal;
 
@@ -37,10 +35,6 @@ internal static class Rows
     /// <summary>A page from up to <paramref name="take"/> + 1 rows: the extra row only says that there is a next page.</summary>
     public static Page<T> Page<T>(List<T> rows, int take, Func<T, string> cursorOf) =>
         rows.Count > take ? new Page<T>(rows[..take], cursorOf(rows[take - 1])) : new Page<T>(rows, null);
-
-    /// <summary>A jsonb parameter (null when there is no document).</summary>
-    public static NpgsqlParameter Jsonb(JsonElement? value) =>
-        new() { NpgsqlDbType = NpgsqlDbType.Jsonb, Value = value is { } v ? v : DBNull.Value };
 
     /// <summary>A nullable column.</summary>
     public static T? Nullable<T>(this NpgsqlDataReader reader, int ordinal) where T : struct =>
