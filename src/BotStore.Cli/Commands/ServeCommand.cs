@@ -54,7 +54,7 @@ internal static class ServeCommand
         Output.Line($$"""
 
             No tenants yet. In another terminal, create one and store a first message:
-              TOKEN=$(./botstore tenants create acme{{dirArg}} --json | sed -E 's/.*"token": *"([^"]+)".*/\1/')
+              TOKEN=$(./botstore tenants create acme{{dirArg}} --json | sed -n -E 's/.*"token": *"([^"]+)".*/\1/p')
               BOT=$(curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"name":"helper","llm_provider":"openai"}' {{url}}/v1/bots | sed -E 's/.*"id": *"([^"]+)".*/\1/')
               USER=$(curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"external_id":"u1","display_name":"Ana"}' {{url}}/v1/users | sed -E 's/.*"id": *"([^"]+)".*/\1/')
               SESSION=$(curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d "{\"user_id\":\"$USER\",\"bot_id\":\"$BOT\",\"channel\":\"web\",\"title\":\"hello\"}" {{url}}/v1/sessions | sed -E 's/.*"id": *"([^"]+)".*/\1/')
