@@ -41,12 +41,25 @@ internal static class TenantScope
         return batch;
     }
 
-    /// <summary>Executes the batch and returns a reader positioned on the first statement after the scope.</summary>
+    /// <summary>
+    /// Executes the batch and returns a reader positioned on the first statement after the scope. When that
+    /// statement fails (a unique key, a foreign key, bad text), the reader is disposed here before the error goes
+    /// on: the caller never got it, so nobody else could, and an undisposed reader of a data-source batch keeps
+    /// its pooled connection for ever.
+    /// </summary>
     public static async Task<NpgsqlDataReader> ReadAsync(this NpgsqlBatch batch, CancellationToken ct)
     {
         var reader = await batch.ExecuteReaderAsync(ct);
-        await reader.NextResultAsync(ct);
-        return reader;
+        try
+        {
+            await reader.NextResultAsync(ct);
+            return reader;
+        }
+        catch
+        {
+            await reader.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Scopes the current transaction of <paramref name="connection"/> to the tenant (for multi-step work).</summary>
