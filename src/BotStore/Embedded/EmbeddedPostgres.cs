@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text.Json;
+using BotStore.Embedded.Internal;
 using BotStore.Internal;
 using Npgsql;
 
@@ -32,11 +33,13 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     private readonly string? _runAs;
     private bool _disposed;
 
-    private EmbeddedPostgres(PostgresBinaries binaries, string dataDirectory, string? runAs, State state, string socketDirectory, bool ownsServer)
+    private EmbeddedPostgres(PostgresBinaries binaries, DataLocation location, string? runAs, State state, string socketDirectory, bool ownsServer, bool created)
     {
         _binaries = binaries;
         _runAs = runAs;
-        DataDirectory = dataDirectory;
+        DataDirectory = location.DataDirectory;
+        LinkedFrom = location.LinkedFrom;
+        Created = created;
         Port = state.Port;
         SocketDirectory = socketDirectory;
         OwnsServer = ownsServer;
@@ -50,8 +53,20 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }.ConnectionString;
     }
 
-    /// <summary>The absolute data folder.</summary>
+    /// <summary>The absolute data folder, where the cluster's files really are.</summary>
     public string DataDirectory { get; }
+
+    /// <summary>
+    /// The folder asked for when it is a symbolic link to <see cref="DataDirectory"/>: run as root from a folder the
+    /// <c>postgres</c> user cannot enter, the cluster lives under <see cref="EmbeddedPostgresOptions.RelocationRoot"/>.
+    /// </summary>
+    public string? LinkedFrom { get; }
+
+    /// <summary>Whether this start created the cluster (ran initdb).</summary>
+    public bool Created { get; }
+
+    /// <summary>Where the data lives, for people: the folder, and the link that leads to it.</summary>
+    public string Location => LinkedFrom is null ? DataDirectory : $"{DataDirectory} (linked from {LinkedFrom})";
 
     /// <summary>The TCP port on 127.0.0.1.</summary>
     public int Port { get; }
@@ -72,20 +87,46 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     public string ConnectionStringFor(string database) =>
         new NpgsqlConnectionStringBuilder(ConnectionString) { Database = database }.ConnectionString;
 
-    /// <summary>Creates the cluster if needed and starts it, or attaches to it when it already runs.</summary>
+    /// <summary>
+    /// Creates the cluster if needed and starts it, or attaches to it when it already runs. A first start that fails
+    /// removes what it made (data folder, link), so the next one starts clean.
+    /// </summary>
     public static async Task<EmbeddedPostgres> StartAsync(EmbeddedPostgresOptions options, CancellationToken ct = default)
     {
         var binaries = await PostgresBinaries.LocateAsync(ct);
-        var dataDir = Path.GetFullPath(options.DataDirectory);
+        var requested = Path.GetFullPath(options.DataDirectory);
         var runAs = ProcessRunner.IsRoot ? SystemUser : null;
         if (runAs is not null && (await ProcessRunner.RunAsync("id", ["-u", runAs], ct: ct)).ExitCode != 0)
             throw new BotStoreConfigurationException(
                 "running as root, the embedded cluster must run as the 'postgres' system user, which does not exist: apt-get install postgresql-15 creates it");
 
-        Directory.CreateDirectory(Path.GetDirectoryName(dataDir)!);
-        await using var fileLock = await AcquireLockAsync(dataDir + ".lock", ct);
+        Directory.CreateDirectory(Path.GetDirectoryName(requested)!);
+        await using var requestedLock = await AcquireLockAsync(requested + ".lock", ct);
+        var location = await DataLocation.ResolveAsync(requested, runAs, options.RelocationRoot, ct);
+        var dataDir = location.DataDirectory;
+        // The same cluster may be named by its link and by its real folder.
+        await using var realLock = dataDir == requested ? null : await AcquireLockAsync(dataDir + ".lock", ct);
 
-        var state = IsEmpty(dataDir)
+        var existed = Directory.Exists(dataDir);
+        var fresh = IsEmpty(dataDir);
+        try
+        {
+            return await StartLockedAsync(binaries, location, runAs, fresh, options, ct);
+        }
+        catch when (fresh)
+        {
+            if (File.Exists(Path.Combine(dataDir, "postmaster.pid")))
+                await ProcessRunner.RunAsync(binaries.Program("pg_ctl"), ["stop", "-D", dataDir, "-m", "immediate", "-s"], runAs, CancellationToken.None);
+            location.Undo(existed);
+            throw;
+        }
+    }
+
+    private static async Task<EmbeddedPostgres> StartLockedAsync(PostgresBinaries binaries, DataLocation location, string? runAs, bool fresh,
+        EmbeddedPostgresOptions options, CancellationToken ct)
+    {
+        var dataDir = location.DataDirectory;
+        var state = fresh
             ? await InitAsync(binaries, dataDir, runAs, options, ct)
             : await CheckExistingAsync(binaries, dataDir, runAs, ct);
         if (options.Port is { } port && port != state.Port)
@@ -116,7 +157,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             await File.WriteAllTextAsync(Path.Combine(dataDir, OwnerFile), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), ct);
             StartedHere[dataDir] = true;
         }
-        return new EmbeddedPostgres(binaries, dataDir, runAs, state, socketDir, owns);
+        return new EmbeddedPostgres(binaries, location, runAs, state, socketDir, owns, fresh);
     }
 
     /// <summary>Stops the server when this process started it; an attached process leaves it running.</summary>
@@ -148,7 +189,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         File.SetUnixFileMode(dataDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         if (runAs is not null && (await ProcessRunner.RunAsync("test", ["-w", dataDir], runAs, ct)).ExitCode != 0)
             throw new BotStoreConfigurationException(
-                $"the postgres system user cannot reach {dataDir} (a parent folder is closed to it): choose a --data-dir under a folder it can traverse, e.g. /var/lib/botstore");
+                $"the postgres system user cannot write to {dataDir}: choose a --data-dir under a folder it can traverse, e.g. /var/lib/botstore");
 
         var state = new State(options.Port ?? EmbeddedPostgresOptions.DefaultPort, RandomNumberGenerator.GetHexString(32, lowercase: true));
         var pwFile = Path.Combine(Path.GetTempPath(), $"botstore-pw-{Guid.NewGuid():N}");
