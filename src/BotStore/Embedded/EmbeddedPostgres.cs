@@ -192,19 +192,12 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
                 $"the postgres system user cannot write to {dataDir}: choose a --data-dir under a folder it can traverse, e.g. /var/lib/botstore");
 
         var state = new State(options.Port ?? EmbeddedPostgresOptions.DefaultPort, RandomNumberGenerator.GetHexString(32, lowercase: true));
-        var pwFile = Path.Combine(Path.GetTempPath(), $"botstore-pw-{Guid.NewGuid():N}");
-        await File.WriteAllTextAsync(pwFile, state.Password, ct);
-        try
+        using (var pwFile = await PasswordFile.WriteAsync(state.Password, runAs, ct))
         {
-            await ChownAsync(runAs, ct, pwFile);
             await ProcessRunner.RunCheckedAsync(binaries.Program("initdb"),
-                ["-D", dataDir, "-U", SystemUser, "--pwfile", pwFile, "--auth-local=trust", "--auth-host=scram-sha-256",
+                ["-D", dataDir, "-U", SystemUser, "--pwfile", pwFile.Path, "--auth-local=trust", "--auth-host=scram-sha-256",
                  "--encoding=UTF8", "--locale=C.UTF-8", "--no-instructions"],
                 $"initdb in {dataDir}", runAs, ct);
-        }
-        finally
-        {
-            File.Delete(pwFile);
         }
         await File.AppendAllTextAsync(Path.Combine(dataDir, "postgresql.conf"), $"\n# BotStore's settings, rewritten at every start\ninclude_if_exists = '{ConfFile}'\n", ct);
         await WriteOwnedAsync(Path.Combine(dataDir, StateFile), JsonSerializer.Serialize(state), runAs, ct);
