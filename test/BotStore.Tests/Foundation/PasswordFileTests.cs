@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using BotStore.Embedded.Internal;
+using BotStore.Tooling.Embedded.Internal;
 
 namespace BotStore.Tests.Foundation;
 

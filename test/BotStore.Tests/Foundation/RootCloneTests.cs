@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using BotStore.Embedded;
+using BotStore.Tooling.Embedded;
 using BotStore.Tests.Infrastructure;
 
 namespace BotStore.Tests.Foundation;
