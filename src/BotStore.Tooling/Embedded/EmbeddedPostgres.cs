@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
@@ -13,36 +12,39 @@ namespace BotStore.Tooling.Embedded;
 /// A PostgreSQL cluster that BotStore creates and runs itself from the server binaries on the machine: initdb into
 /// a data folder on first use, started with the process and stopped when it is disposed, reused across runs.
 /// It listens on 127.0.0.1 (password required) and on a private unix socket. Run as root, it runs as the
-/// <c>postgres</c> system user, since initdb refuses root. A second process that finds the cluster already running
-/// attaches to it and leaves it running; so does a second start in the same process while the first instance lives.
+/// <c>postgres</c> system user, since initdb refuses root.
+/// <para>
+/// Several processes (and several instances in one process) may use one cluster: each holds a shared lock on
+/// <c>&lt;data&gt;.users</c> while it lives, the kernel drops it when a process dies, and whoever is disposed last
+/// stops the server, whichever started it. Starting, stopping and restarting happen under <c>&lt;data&gt;.lock</c>.
+/// </para>
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class EmbeddedPostgres : IAsyncDisposable
 {
     private const string StateFile = "botstore.json";
     private const string ConfFile = "botstore.conf";
-    private const string OwnerFile = "botstore.owner";
     private const string SystemUser = "postgres";
-
-    // Data folders whose server an instance in this process started and has not stopped yet. The owner file then
-    // holds our own pid, which otherwise means a crashed process whose pid we reuse: a second StartAsync in this
-    // process must attach, not adopt the server and stop it under the first instance when disposed.
-    private static readonly ConcurrentDictionary<string, bool> StartedHere = new(StringComparer.Ordinal);
 
     private readonly PostgresBinaries _binaries;
     private readonly string? _runAs;
+    private readonly EmbeddedPostgresOptions _options;
+    private readonly FileStream _users;
     private bool _disposed;
 
-    private EmbeddedPostgres(PostgresBinaries binaries, DataLocation location, string? runAs, State state, string socketDirectory, bool ownsServer, bool created)
+    private EmbeddedPostgres(PostgresBinaries binaries, DataLocation location, string? runAs, EmbeddedPostgresOptions options, State state,
+        string socketDirectory, bool startedServer, bool created, FileStream users)
     {
         _binaries = binaries;
         _runAs = runAs;
+        _options = options;
+        _users = users;
         DataDirectory = location.DataDirectory;
         LinkedFrom = location.LinkedFrom;
         Created = created;
         Port = state.Port;
         SocketDirectory = socketDirectory;
-        OwnsServer = ownsServer;
+        StartedServer = startedServer;
         ConnectionString = new NpgsqlConnectionStringBuilder
         {
             Host = "127.0.0.1",
@@ -74,8 +76,8 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     /// <summary>The folder of the private unix socket (psql -h, pgbench -h, PgBouncer).</summary>
     public string SocketDirectory { get; }
 
-    /// <summary>Whether this process started the server (and so stops it when disposed).</summary>
-    public bool OwnsServer { get; }
+    /// <summary>Whether this start started the server (rather than attaching to a running one).</summary>
+    public bool StartedServer { get; }
 
     /// <summary>The superuser connection string for the <c>postgres</c> database.</summary>
     public string ConnectionString { get; }
@@ -136,47 +138,106 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
         var socketDir = SocketDirectoryFor(dataDir, state.Port);
 
-        var running = (await ProcessRunner.RunAsync(binaries.Program("pg_ctl"), ["status", "-D", dataDir], runAs, ct)).ExitCode == 0;
-        bool owns;
-        if (running)
-        {
-            // Another process started it; adopt it only when that process is gone (it crashed without stopping it).
-            owns = !StartedHere.ContainsKey(dataDir) && !OwnerAlive(dataDir);
-        }
-        else
-        {
-            EnsurePortFree(state.Port);
-            await WriteConfAsync(dataDir, state.Port, socketDir, options, runAs, ct);
-            await ProcessRunner.RunCheckedAsync(binaries.Program("pg_ctl"),
-                ["start", "-D", dataDir, "-w", "-t", "60", "-s", "-l", Path.Combine(dataDir, "pg_ctl.log")],
-                $"starting PostgreSQL in {dataDir} (see {Path.Combine(dataDir, "pg_ctl.log")})", runAs, ct);
-            owns = true;
-        }
-        if (owns)
-        {
-            await File.WriteAllTextAsync(Path.Combine(dataDir, OwnerFile), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), ct);
-            StartedHere[dataDir] = true;
-        }
-        return new EmbeddedPostgres(binaries, location, runAs, state, socketDir, owns, fresh);
+        var running = await StatusAsync(binaries, dataDir, runAs, ct);
+        if (!running)
+            await StartServerAsync(binaries, dataDir, runAs, state.Port, socketDir, options, ct);
+        return new EmbeddedPostgres(binaries, location, runAs, options, state, socketDir, startedServer: !running, created: fresh, OpenUsersLock(dataDir));
     }
 
-    /// <summary>Stops the server when this process started it; an attached process leaves it running.</summary>
+    /// <summary>
+    /// Whether the server process is alive, from its <c>postmaster.pid</c> and /proc: cheap enough to poll. A server
+    /// killed with SIGKILL leaves its pid file behind, naming a process that is gone.
+    /// </summary>
+    public bool IsServerAlive(out string reason)
+    {
+        var pidFile = Path.Combine(DataDirectory, "postmaster.pid");
+        string? firstLine;
+        try
+        {
+            firstLine = File.ReadLines(pidFile).FirstOrDefault();
+        }
+        catch (FileNotFoundException)
+        {
+            reason = "the server is stopped (no postmaster.pid)";
+            return false;
+        }
+        if (!int.TryParse(firstLine, System.Globalization.CultureInfo.InvariantCulture, out var pid))
+        {
+            reason = "postmaster.pid names no process";
+            return false;
+        }
+        string comm;
+        try
+        {
+            comm = File.ReadAllText($"/proc/{pid}/comm").Trim();
+        }
+        catch (IOException)
+        {
+            reason = $"the server process {pid} is gone (killed or crashed)";
+            return false;
+        }
+        reason = comm == "postgres" ? "" : $"the server process {pid} is gone (the pid now belongs to '{comm}')";
+        return comm == "postgres";
+    }
+
+    /// <summary>
+    /// Starts the server again when it is not running (after a crash or a <c>kill -9</c>; PostgreSQL recovers from its
+    /// WAL). Returns whether it started it; false when it was running or another process restarted it first.
+    /// </summary>
+    public async Task<bool> EnsureRunningAsync(CancellationToken ct = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (IsServerAlive(out _))
+            return false;
+        await using var fileLock = await AcquireLockAsync(DataDirectory + ".lock", ct);
+        if (await StatusAsync(_binaries, DataDirectory, _runAs, ct))
+            return false;
+        await StartServerAsync(_binaries, DataDirectory, _runAs, Port, SocketDirectory, _options, ct);
+        return true;
+    }
+
+    /// <summary>Detaches; the last process or instance using the cluster stops the server.</summary>
     public async ValueTask DisposeAsync()
     {
         if (_disposed)
             return;
         _disposed = true;
-        if (!OwnsServer)
+        await using var fileLock = await AcquireLockAsync(DataDirectory + ".lock", CancellationToken.None);
+        await _users.DisposeAsync();
+        if (OthersAttached(DataDirectory) || !await StatusAsync(_binaries, DataDirectory, _runAs, CancellationToken.None))
             return;
+        await ProcessRunner.RunCheckedAsync(_binaries.Program("pg_ctl"), ["stop", "-D", DataDirectory, "-m", "fast", "-w", "-s"],
+            "stopping PostgreSQL", _runAs);
+    }
+
+    private static async Task<bool> StatusAsync(PostgresBinaries binaries, string dataDir, string? runAs, CancellationToken ct) =>
+        (await ProcessRunner.RunAsync(binaries.Program("pg_ctl"), ["status", "-D", dataDir], runAs, ct)).ExitCode == 0;
+
+    private static async Task StartServerAsync(PostgresBinaries binaries, string dataDir, string? runAs, int port, string socketDir,
+        EmbeddedPostgresOptions options, CancellationToken ct)
+    {
+        EnsurePortFree(port);
+        await WriteConfAsync(dataDir, port, socketDir, options, runAs, ct);
+        await ProcessRunner.RunCheckedAsync(binaries.Program("pg_ctl"),
+            ["start", "-D", dataDir, "-w", "-t", "60", "-s", "-l", Path.Combine(dataDir, "pg_ctl.log")],
+            $"starting PostgreSQL in {dataDir} (see {Path.Combine(dataDir, "pg_ctl.log")})", runAs, ct);
+    }
+
+    // A shared flock held for the instance's life: read-only, since .NET takes LOCK_SH only for files not opened for writing.
+    private static FileStream OpenUsersLock(string dataDir) =>
+        new(dataDir + ".users", FileMode.OpenOrCreate, FileAccess.Read, FileShare.ReadWrite);
+
+    // Whether anyone else holds a shared lock: an exclusive one is then refused.
+    private static bool OthersAttached(string dataDir)
+    {
         try
         {
-            await ProcessRunner.RunCheckedAsync(_binaries.Program("pg_ctl"), ["stop", "-D", DataDirectory, "-m", "fast", "-w", "-s"],
-                "stopping PostgreSQL", _runAs);
-            File.Delete(Path.Combine(DataDirectory, OwnerFile));
+            using var probe = new FileStream(dataDir + ".users", FileMode.OpenOrCreate, FileAccess.Read, FileShare.None);
+            return false;
         }
-        finally
+        catch (IOException)
         {
-            StartedHere.TryRemove(DataDirectory, out _);
+            return true;
         }
     }
 
@@ -275,14 +336,6 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         {
             throw new BotStoreConfigurationException($"port {port} on 127.0.0.1 is in use by another program: choose another with --pg-port");
         }
-    }
-
-    private static bool OwnerAlive(string dataDir)
-    {
-        var file = Path.Combine(dataDir, OwnerFile);
-        if (!File.Exists(file) || !int.TryParse(File.ReadAllText(file).Trim(), out var pid) || pid == Environment.ProcessId)
-            return false;
-        return Directory.Exists($"/proc/{pid}");
     }
 
     private static bool IsEmpty(string dir) => !Directory.Exists(dir) || !Directory.EnumerateFileSystemEntries(dir).Any();

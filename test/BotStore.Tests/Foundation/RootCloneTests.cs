@@ -59,10 +59,12 @@ public sealed class RootCloneTests
         {
             if (real is not null)
             {
+                // Only when a step above failed: stop the cluster by hand, whatever state it is in.
                 if (File.Exists(Path.Combine(real, "postmaster.pid")))
-                    await RunAsync("runuser", "-u", "postgres", "--", (await PostgresBinaries.LocateAsync()).Program("pg_ctl"), "stop", "-D", real, "-m", "immediate");
+                    Process.Start("runuser", ["-u", "postgres", "--", (await PostgresBinaries.LocateAsync()).Program("pg_ctl"), "stop", "-D", real, "-m", "immediate"]).WaitForExit();
                 Directory.Delete(real, recursive: true);
                 File.Delete(real + ".lock");
+                File.Delete(real + ".users");
             }
             Directory.Delete(closed, recursive: true);
         }
