@@ -85,6 +85,7 @@ public sealed class AnalyticsStore(NpgsqlDataSource dataSource)
         var id = e.Id ?? Uuid7.New();
         if (!Uuid7.IsVersion7(id))
             throw new BotStoreValidationException($"events[{ord}]: id {id} is not a UUIDv7 (its timestamp is the event's created_at)");
+        JsonValues.Check(e.Properties, $"events[{ord}].properties");
         return (id, e, Rows.Value(e.Channel), Rows.Text(e.Name, $"events[{ord}].name", 200));
     }
 

@@ -20,6 +20,8 @@ internal static class PostgresErrors
             PostgresErrorCodes.CheckViolation or PostgresErrorCodes.NotNullViolation or PostgresErrorCodes.StringDataRightTruncation
                 or PostgresErrorCodes.InvalidTextRepresentation or PostgresErrorCodes.NumericValueOutOfRange
                 => new BotStoreValidationException(Describe("is not valid", pg), pg),
+            PostgresErrorCodes.CharacterNotInRepertoire or PostgresErrorCodes.UntranslatableCharacter
+                => new BotStoreValidationException("the text contains a character that cannot be stored (NUL, \\u0000)", pg),
             PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.LockNotAvailable
                 => new BotStoreConflictException($"concurrent change, try again ({pg.MessageText})", pg),
             PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow
