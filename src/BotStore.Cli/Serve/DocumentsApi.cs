@@ -17,7 +17,7 @@ internal static class DocumentsApi
         {
             var state = new DocumentState(ApiArgs.Required(body.SyncStatus, "sync_status"), body.ContentHash, body.SizeBytes, body.Error);
             var (document, created) = await documents.UpsertAsync(tenant.Id, ApiArgs.Id(id, "bot"), path, state, ct);
-            return created ? TypedResults.Created($"/v1/bots/{document.BotId}/documents/{path}", document) : TypedResults.Ok(document);
+            return created ? TypedResults.Created(Location(document), document) : TypedResults.Ok(document);
         }).WithName("PutDocument");
 
         v1.MapGet("/bots/{id}/documents", async (string id, string? sync_status, string? limit, string? after, CallerTenant tenant,
@@ -29,6 +29,10 @@ internal static class DocumentsApi
         }).WithName("ListDocuments");
         return v1;
     }
+
+    // The path as a URL: each segment escaped (a header carries ASCII only; café.md, a newline).
+    private static string Location(KbDocument d) =>
+        $"/v1/bots/{d.BotId}/documents/{string.Join('/', d.Path.Split('/').Select(Uri.EscapeDataString))}";
 
     internal sealed record DocumentBody(SyncStatus? SyncStatus, string? ContentHash, long? SizeBytes, string? Error);
 }

@@ -13,4 +13,16 @@ public static class InputLimits
     /// System.Text.Json's default of 64 for the envelopes the API wraps around stored values.
     /// </summary>
     public const int MaxJsonDepth = 32;
+
+    /// <summary>
+    /// The longest knowledge-base document path, in bytes of UTF-8. The path is part of the unique key
+    /// (tenant_id, bot_id, path), and a B-tree index row holds at most about 2,700 bytes.
+    /// </summary>
+    public const int MaxDocumentPathBytes = 1024;
+
+    /// <summary>
+    /// The largest explicit message_index a bulk import may give. Appends continue after the highest index, so
+    /// leaving room below <see cref="int.MaxValue"/> keeps a session open for more than a billion later messages.
+    /// </summary>
+    public const int MaxMessageIndex = 999_999_999;
 }
