@@ -264,8 +264,8 @@ public sealed partial class MessageStore(NpgsqlDataSource dataSource)
                 throw new BotStoreValidationException($"{at}content is required");
             TextValues.Check(m.Content, $"{at}content");
             JsonValues.Check(m.Metadata, $"{at}metadata");
-            if (m.MessageIndex < 0)
-                throw new BotStoreValidationException($"{at}message_index must be at least 0 (got {m.MessageIndex})");
+            if (m.MessageIndex is < 0 or > InputLimits.MaxMessageIndex)
+                throw new BotStoreValidationException($"{at}message_index must be between 0 and {InputLimits.MaxMessageIndex} (got {m.MessageIndex})");
             if (m.Metadata is { ValueKind: JsonValueKind.Undefined or JsonValueKind.Null })
                 m = m with { Metadata = null };
             return new Row(ord ?? 0, id, Uuid7.Timestamp(id), m.SessionId, m.MessageIndex, Rows.Value(m.Role), Rows.Value(m.MessageType), m.Content, m.Metadata);
