@@ -23,19 +23,21 @@ public static class AdminApi
         {
             group.AddEndpointFilter(async (context, next) => isAdmin(context.HttpContext)
                 ? await next(context)
-                : Results.Json(new { error = "admin token required" }, AdminJson, statusCode: StatusCodes.Status401Unauthorized));
+                : Problems.Result(StatusCodes.Status401Unauthorized, "an administrator token is required"));
         }
         group.MapGet("/tables", async (DatabaseReports reports, CancellationToken ct) => Json(await reports.TablesAsync(ct)));
         group.MapGet("/indexes", async (DatabaseReports reports, CancellationToken ct) => Json(await reports.IndexesAsync(ct)));
         group.MapGet("/queries", async (DatabaseReports reports, int? limit, string? order, CancellationToken ct) =>
-            Enum.TryParse<QueryOrder>(order ?? "total", ignoreCase: true, out var by) && Enum.IsDefined(by)
+            Enum.GetNames<QueryOrder>().FirstOrDefault(n => n.Equals(order ?? "total", StringComparison.OrdinalIgnoreCase)) is { } name
+                && Enum.Parse<QueryOrder>(name) is var by
                 ? Json(await reports.SlowQueriesAsync(limit ?? 20, by, ct))
-                : Results.Json(new { error = $"order '{order}' is not one of total, mean, calls" }, AdminJson, statusCode: StatusCodes.Status400BadRequest));
+                : Problems.Result(StatusCodes.Status400BadRequest, $"order '{order}' is not one of total, mean, calls"));
         group.MapGet("/vacuum", async (DatabaseReports reports, CancellationToken ct) => Json(await reports.VacuumAsync(ct)));
         group.MapGet("/connections", async (DatabaseReports reports, CancellationToken ct) => Json(await reports.ConnectionsAsync(ct)));
         group.MapGet("/partitions", async (DatabaseReports reports, CancellationToken ct) => Json(await reports.PartitionsAsync(ct)));
         group.MapGet("/maintenance", async (MaintenanceRunner runner, int? limit, string? task, CancellationToken ct) =>
-            Json(await runner.HistoryAsync(Math.Clamp(limit ?? 20, 1, 500), task, true, ct)));
+            Json(await runner.HistoryAsync(Math.Clamp(limit ?? 20, 1, 500),
+                task is null ? null : MaintenanceRunner.TaskName(MaintenanceRunner.ParseTask(task)), true, ct)));
         return group;
     }
 

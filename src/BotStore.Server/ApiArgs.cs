@@ -16,7 +16,7 @@ internal static class ApiArgs
     public static Guid? OptionalId(string? value, string what) => string.IsNullOrEmpty(value) ? null : Id(value, what);
 
     public static T? OptionalEnum<T>(string? value) where T : struct, Enum =>
-        string.IsNullOrEmpty(value) ? null : EnumCatalog.Parse<T>(value);
+        string.IsNullOrEmpty(value) ? null : EnumCatalog.ParseName<T>(value);
 
     public static int Limit(string? value, ServeOptions options)
     {

@@ -24,7 +24,7 @@ internal static class DocumentsApi
             DocumentStore documents, ServeOptions options, CancellationToken ct) =>
         {
             var statuses = sync_status?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-                .Select(EnumCatalog.Parse<SyncStatus>).ToArray();
+                .Select(EnumCatalog.ParseName<SyncStatus>).ToArray();
             return TypedResults.Ok(await documents.ListAsync(tenant.Id, ApiArgs.Id(id, "bot"), statuses, after, ApiArgs.Limit(limit, options), ct));
         }).WithName("ListDocuments");
         return v1;

@@ -41,7 +41,7 @@ internal static class MemoriesApi
     }
 
     private static MemoryKey Key(string botId, string type, string key, string? userId) =>
-        new(ApiArgs.Id(botId, "bot"), EnumCatalog.Parse<MemoryType>(type), ApiArgs.OptionalId(userId, "user"), key);
+        new(ApiArgs.Id(botId, "bot"), EnumCatalog.ParseName<MemoryType>(type), ApiArgs.OptionalId(userId, "user"), key);
 
     internal sealed record MemoryBody(JsonElement? Value, DateTimeOffset? ExpiresAt);
 }
