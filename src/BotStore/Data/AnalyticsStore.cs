@@ -50,7 +50,7 @@ public sealed class AnalyticsStore(NpgsqlDataSource dataSource)
             SELECT $1, created_at, id, bot_id, user_id, session_id, channel, name, properties
             FROM botstore_incoming_events
             ORDER BY created_at
-            ON CONFLICT (id, created_at) DO NOTHING
+            ON CONFLICT (tenant_id, id, created_at) DO NOTHING
             RETURNING 1
         )
         SELECT count(*)::int FROM inserted
