@@ -25,4 +25,11 @@ public static class InputLimits
     /// leaving room below <see cref="int.MaxValue"/> keeps a session open for more than a billion later messages.
     /// </summary>
     public const int MaxMessageIndex = 999_999_999;
+
+    /// <summary>
+    /// The largest JSON value (as its JSON text, in bytes of UTF-8) a task payload, message metadata, memory value or
+    /// event property set may be; beyond it the API answers 413. A request body as a whole is bounded by the
+    /// server's <c>MaxRequestBytes</c> (16 MiB by default, for batches).
+    /// </summary>
+    public const int MaxJsonBytes = 256 * 1024;
 }

@@ -33,8 +33,13 @@ internal static class JsonValues
     /// </summary>
     public static JsonElement? Check(JsonElement? value, string field)
     {
-        if (value is { } v)
-            Walk(v, field, 0);
+        if (value is not { } v)
+            return value;
+        // The raw text is what is sent; its length in UTF-16 bounds its UTF-8 bytes from below, so count only when near.
+        var raw = v.GetRawText();
+        if (raw.Length > InputLimits.MaxJsonBytes / 3 && System.Text.Encoding.UTF8.GetByteCount(raw) is var bytes && bytes > InputLimits.MaxJsonBytes)
+            throw new BotStoreTooLargeException($"{field} has {bytes} bytes of JSON; the limit is {InputLimits.MaxJsonBytes}");
+        Walk(v, field, 0);
         return value;
     }
 
