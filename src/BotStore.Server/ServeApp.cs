@@ -57,7 +57,11 @@ public static class ServeApp
         services.ConfigureHttpJsonOptions(json => Configure(json.SerializerOptions));
         services.AddProblemDetails();
         services.AddExceptionHandler<Problems>();
-        services.AddOpenApi();
+        services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "botstore";
+            return Task.CompletedTask;
+        }));
         return services;
     }
 
