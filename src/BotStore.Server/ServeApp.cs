@@ -15,9 +15,11 @@ public static class ServeApp
 {
     /// <summary>
     /// Creates the application over the tenant-traffic pool <paramref name="dataSource"/> and the owner/operations pool
-    /// <paramref name="operations"/> (by default the same); the caller runs it and owns both.
+    /// <paramref name="operations"/> (by default the same); the caller runs it and owns both. <paramref name="configure"/>
+    /// adds the host's own services (e.g. the CLI's supervisor of its embedded cluster).
     /// </summary>
-    public static WebApplication Build(NpgsqlDataSource dataSource, ServeOptions options, string[]? args = null, NpgsqlDataSource? operations = null)
+    public static WebApplication Build(NpgsqlDataSource dataSource, ServeOptions options, string[]? args = null,
+        Action<IServiceCollection>? configure = null, NpgsqlDataSource? operations = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args ?? []);
         builder.WebHost.UseUrls(options.Urls);
@@ -26,6 +28,7 @@ public static class ServeApp
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
         builder.Services.AddBotStore(dataSource, options, builder.Configuration, operations);
+        configure?.Invoke(builder.Services);
 
         var app = builder.Build();
         app.MapBotStore();
@@ -62,6 +65,7 @@ public static class ServeApp
             document.Info.Title = "botstore";
             return Task.CompletedTask;
         }));
+        services.AddTenantLimits(options);
         return services;
     }
 
@@ -74,6 +78,7 @@ public static class ServeApp
         app.UseWhen(http => http.Request.Path.StartsWithSegments("/v1"), v1 => v1.Use(TenantAuth.RequireTenant));
         app.UseWhen(http => http.Request.Path.StartsWithSegments("/admin") || http.Request.Path.StartsWithSegments("/metrics"),
             admin => admin.Use(TenantAuth.RequireAdmin));
+        app.UseRateLimiter(); // after authentication: the limits are per tenant
 
         app.MapOpenApi();
         app.MapHealthApi();

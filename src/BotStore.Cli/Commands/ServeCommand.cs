@@ -68,7 +68,8 @@ internal static class ServeCommand
             await OpenMinimumAsync(tenantPool, options.TenantPool.MinConnections, ct);
             await OpenMinimumAsync(operationsPool, options.OperationsPool.MinConnections, ct);
 
-            await using var app = ServeApp.Build(tenantPool, options, operations: operationsPool);
+            await using var app = ServeApp.Build(tenantPool, options, operations: operationsPool,
+                configure: target.Embedded is { } cluster ? s => s.AddSingleton(cluster).AddHostedService<EmbeddedClusterSupervisor>() : null);
             await app.StartAsync(ct);
             Output.Line($"BotStore API on {string.Join(", ", app.Urls)} (database: {target.Description}). Ctrl+C stops it.");
             if ((await new TenantStore(target.DataSource).ListAsync(limit: 1, ct: ct)).Items.Count == 0)
