@@ -10,15 +10,27 @@ public static class BotStoreCli
     /// <summary>Parses and runs; bad usage exits 2 with one line, a failure exits 1 with one line.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
-        // Piped output has no terminal width; don't wrap tables at 80 columns.
+        // Piped output has no terminal width (don't wrap tables at 80 columns) and no use for colour or cursor codes.
         if (Console.IsOutputRedirected)
+        {
+            Spectre.Console.AnsiConsole.Console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings
+            {
+                Ansi = Spectre.Console.AnsiSupport.No,
+                ColorSystem = Spectre.Console.ColorSystemSupport.NoColors,
+                Interactive = Spectre.Console.InteractionSupport.No,
+            });
             Spectre.Console.AnsiConsole.Profile.Width = 250;
+        }
         var root = CreateRootCommand();
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0 && !args.Any(a => a is "-h" or "--help" or "-?"))
         {
             var verb = string.Join(' ', parsed.CommandResult.Command == root ? [] : CommandPath(parsed.CommandResult.Command, root));
-            await Console.Error.WriteLineAsync($"botstore: {string.Join("; ", parsed.Errors.Select(e => e.Message.TrimEnd('.')))} (see 'botstore {verb}{(verb.Length > 0 ? " " : "")}--help')");
+            var errors = parsed.Errors.Select(e => e.Message.TrimEnd('.')).ToList();
+            // An unknown verb also leaves its parent without a verb: say only the first.
+            if (errors.Any(e => e.StartsWith("Unrecognized command or argument", StringComparison.Ordinal)))
+                errors.RemoveAll(e => e.StartsWith("Required command was not provided", StringComparison.Ordinal));
+            await Console.Error.WriteLineAsync($"botstore: {string.Join("; ", errors)} (see 'botstore {verb}{(verb.Length > 0 ? " " : "")}--help')");
             return ExitCodes.Usage;
         }
         // On SIGTERM or Ctrl+C the verb's token is cancelled; the verb then gets time to finish cleanly (serve drains and
@@ -30,7 +42,7 @@ public static class BotStoreCli
     /// <summary>The root command with every verb, for parsing and for tests that walk the verbs.</summary>
     public static RootCommand CreateRootCommand()
     {
-        var root = new RootCommand("BotStore: the PostgreSQL data tier of a multi-tenant conversational bot platform.");
+        var root = new RootCommand("BotStore: the PostgreSQL data tier of a multi-tenant conversational bot platform.") { HelpName = "botstore" };
         root.Options.Add(CommonOptions.Database);
         root.Options.Add(CommonOptions.DataDir);
         root.Options.Add(CommonOptions.PgPort);

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using BotStore.Server.Operations;
+using BotStore.Data;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace BotStore.Server;
@@ -12,10 +14,12 @@ namespace BotStore.Server;
 public static class ServeApp
 {
     /// <summary>
-    /// Creates the application; the caller runs it and owns the data source. <paramref name="configure"/> adds the
-    /// host's own services (e.g. the CLI's supervisor of its embedded cluster).
+    /// Creates the application over the tenant-traffic pool <paramref name="dataSource"/> and the owner/operations pool
+    /// <paramref name="operations"/> (by default the same); the caller runs it and owns both. <paramref name="configure"/>
+    /// adds the host's own services (e.g. the CLI's supervisor of its embedded cluster).
     /// </summary>
-    public static WebApplication Build(NpgsqlDataSource dataSource, ServeOptions options, string[]? args = null, Action<IServiceCollection>? configure = null)
+    public static WebApplication Build(NpgsqlDataSource dataSource, ServeOptions options, string[]? args = null,
+        Action<IServiceCollection>? configure = null, NpgsqlDataSource? operations = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args ?? []);
         builder.WebHost.UseUrls(options.Urls);
@@ -23,7 +27,7 @@ public static class ServeApp
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
-        builder.Services.AddBotStore(dataSource, options, builder.Configuration);
+        builder.Services.AddBotStore(dataSource, options, builder.Configuration, operations);
         configure?.Invoke(builder.Services);
 
         var app = builder.Build();
@@ -31,20 +35,36 @@ public static class ServeApp
         return app;
     }
 
-    /// <summary>Registers the stores, authentication, JSON, problem details, background jobs and OpenAPI over <paramref name="dataSource"/> (the caller owns it).</summary>
-    public static IServiceCollection AddBotStore(this IServiceCollection services, NpgsqlDataSource dataSource, ServeOptions options, IConfiguration configuration)
+    /// <summary>
+    /// Registers the stores (over <paramref name="dataSource"/>, the tenant-traffic pool), authentication, JSON,
+    /// problem details, background jobs and OpenAPI; scheduled operations and sweeps use <paramref name="operations"/>
+    /// (a direct connection; by default <paramref name="dataSource"/>). The caller owns both data sources.
+    /// </summary>
+    /// <exception cref="BotStoreConfigurationException">A setting of <paramref name="options"/> cannot work.</exception>
+    public static IServiceCollection AddBotStore(this IServiceCollection services, NpgsqlDataSource dataSource, ServeOptions options,
+        IConfiguration configuration, NpgsqlDataSource? operations = null)
     {
+        ServeOptionsValidator.Check(options);
+        var owner = operations ?? dataSource;
         services.AddSingleton(dataSource);
         services.AddSingleton(options);
+        services.AddSingleton<IValidateOptions<ServeOptions>, ServeOptionsValidator>();
         services.AddBotStoreStores();
         services.AddSingleton<TenantAuth>();
-        services.AddSingleton(new SweeperOptions()).AddHostedService<ExpirySweeper>();
-        services.AddBotStoreOperations(OperationsOptions.FromConfiguration(configuration));
+        services.AddSingleton(options.Sweeper);
+        // The sweeper works across tenants as the owner, with advisory locks: on the operations pool.
+        services.AddHostedService(sp => new ExpirySweeper(new ApprovalStore(owner), new MemoryStore(owner), options.Sweeper,
+            sp.GetRequiredService<ILogger<ExpirySweeper>>()));
+        services.AddBotStoreOperations(OperationsOptions.FromConfiguration(configuration), _ => owner);
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true); // binding errors reach Problems with their reason
         services.ConfigureHttpJsonOptions(json => Configure(json.SerializerOptions));
         services.AddProblemDetails();
         services.AddExceptionHandler<Problems>();
-        services.AddOpenApi();
+        services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "botstore";
+            return Task.CompletedTask;
+        }));
         services.AddTenantLimits(options);
         return services;
     }

@@ -1,8 +1,14 @@
 namespace BotStore.Server;
 
-/// <summary>Settings of the HTTP API, from <c>botstore serve</c>'s options.</summary>
+/// <summary>
+/// Settings of the HTTP API: the configuration section <c>BotStore</c> (appsettings.json, then <c>BOTSTORE__...</c>
+/// environment variables, then <c>botstore serve</c>'s options), checked by <see cref="ServeOptionsValidator"/>.
+/// </summary>
 public sealed record ServeOptions
 {
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "BotStore";
+
     /// <summary>Where Kestrel listens.</summary>
     public string Urls { get; init; } = "http://127.0.0.1:8080";
 
@@ -20,6 +26,15 @@ public sealed record ServeOptions
 
     /// <summary>The largest request body, in bytes (batch endpoints included).</summary>
     public long MaxRequestBytes { get; init; } = 16 * 1024 * 1024;
+
+    /// <summary>The pool of tenant traffic (may point at PgBouncer).</summary>
+    public PoolOptions TenantPool { get; init; } = new();
+
+    /// <summary>The pool of the owner's work: migrations, scheduled operations, sweeps (connects directly).</summary>
+    public PoolOptions OperationsPool { get; init; } = new();
+
+    /// <summary>The expiry sweeper's interval and batch size.</summary>
+    public SweeperOptions Sweeper { get; init; } = new();
 
     /// <summary>Requests a second each tenant may make on average (a token bucket refilled every second).</summary>
     public int TenantRequestsPerSecond { get; init; } = 500;

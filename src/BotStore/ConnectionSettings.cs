@@ -57,7 +57,9 @@ public sealed record ConnectionSettings
         if (!given.Overlaps(["maximumpoolsize", "maxpoolsize"]))
             builder.MaxPoolSize = MaxConnections;
         if (!given.Overlaps(["minimumpoolsize", "minpoolsize"]))
-            builder.MinPoolSize = MinConnections;
+            builder.MinPoolSize = Math.Min(MinConnections, builder.MaxPoolSize); // a smaller maximum given alone lowers the minimum with it
+        if (builder.MinPoolSize > builder.MaxPoolSize)
+            throw new BotStoreConfigurationException($"Minimum Pool Size ({builder.MinPoolSize}) is above Maximum Pool Size ({builder.MaxPoolSize}) in the connection string");
         if (!given.Contains("timeout"))
             builder.Timeout = ConnectionTimeoutSeconds;
         if (!given.Contains("connectionidlelifetime"))

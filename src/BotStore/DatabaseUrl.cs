@@ -45,7 +45,14 @@ public static class DatabaseUrl
             var kv = pair.Split('=', 2);
             var key = Uri.UnescapeDataString(kv[0]);
             var value = kv.Length == 2 ? Uri.UnescapeDataString(kv[1]) : "";
-            builder[key.Equals("sslmode", StringComparison.OrdinalIgnoreCase) ? "SSL Mode" : key] = value;
+            try
+            {
+                builder[key.Equals("sslmode", StringComparison.OrdinalIgnoreCase) ? "SSL Mode" : key] = value;
+            }
+            catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidCastException or OverflowException)
+            {
+                throw new BotStoreConfigurationException($"database URL parameter '{key}={value}' is not valid: {ex.Message}");
+            }
         }
         return builder.ConnectionString;
     }

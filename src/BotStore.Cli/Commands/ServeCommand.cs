@@ -1,29 +1,52 @@
 using System.CommandLine;
 using BotStore.Cli.Infrastructure;
-using BotStore.Server;
 using BotStore.Data;
 using BotStore.Schema;
+using BotStore.Server;
+using Microsoft.Extensions.Configuration;
+using Npgsql;
 
 namespace BotStore.Cli.Commands;
 
-/// <summary><c>botstore serve</c>: the HTTP API and its background workers.</summary>
+/// <summary>
+/// <c>botstore serve</c>: the HTTP API and its background workers. Settings come from the <c>BotStore</c> section of
+/// appsettings.json (in the current directory), then <c>BOTSTORE__...</c> environment variables, then these options;
+/// they are checked, and the listen address tried, before the database is touched.
+/// </summary>
 internal static class ServeCommand
 {
     public static Command Create()
     {
-        var urls = new Option<string>("--urls") { Description = "where to listen", DefaultValueFactory = _ => new ServeOptions().Urls };
+        var urls = new Option<string?>("--urls") { Description = $"where to listen (BotStore:Urls; default {new ServeOptions().Urls})" };
         var noMigrate = new Option<bool>("--no-migrate") { Description = "refuse to start when migrations are pending, instead of applying them" };
-        var maxContent = new Option<int>("--max-content-bytes") { Description = "largest message content accepted", DefaultValueFactory = _ => new ServeOptions().MaxContentBytes };
+        var maxContent = new Option<int?>("--max-content-bytes") { Description = $"largest message content accepted (BotStore:MaxContentBytes; default {new ServeOptions().MaxContentBytes})" };
+        var tenantDatabase = new Option<string?>("--tenant-database")
+        {
+            Description = "connection string or URL of the tenant-traffic pool, e.g. PgBouncer (BotStore:TenantPool:ConnectionString; default the database itself)",
+        };
         var command = new Command("serve", "Run the HTTP API (REST under /v1, OpenAPI at /openapi/v1.json) with its background workers.")
         {
-            urls, noMigrate, maxContent,
+            urls, noMigrate, maxContent, tenantDatabase,
         };
         command.Runs(async (parseResult, ct) =>
         {
-            var options = new ServeOptions { Urls = parseResult.GetValue(urls)!, MaxContentBytes = parseResult.GetValue(maxContent) };
-            if (options.MaxContentBytes < 1)
-                throw new BotStoreValidationException("--max-content-bytes must be positive");
-            await using var target = await DatabaseTarget.OpenAsync(parseResult, ct);
+            var fromCommandLine = new Dictionary<string, string?>();
+            if (parseResult.GetValue(urls) is { } u)
+                fromCommandLine[$"{ServeOptions.SectionName}:Urls"] = u;
+            if (parseResult.GetValue(maxContent) is { } m)
+                fromCommandLine[$"{ServeOptions.SectionName}:MaxContentBytes"] = m.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (parseResult.GetValue(tenantDatabase) is { } t)
+                fromCommandLine[$"{ServeOptions.SectionName}:TenantPool:ConnectionString"] = t;
+            var configuration = new ConfigurationBuilder()
+                .AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"), optional: true)
+                .AddEnvironmentVariables()
+                .AddInMemoryCollection(fromCommandLine)
+                .Build();
+            // Everything that can be wrong with the settings is found here, before migrations change anything.
+            var options = ServeOptionsValidator.Load(configuration);
+            ServeOptionsValidator.CheckAddressesFree(options);
+
+            await using var target = await DatabaseTarget.OpenAsync(parseResult, ct, Settings(options.OperationsPool));
             var runner = new MigrationRunner(target.DataSource);
             if (parseResult.GetValue(noMigrate))
             {
@@ -33,11 +56,19 @@ internal static class ServeCommand
             }
             else
             {
-                foreach (var m in (await runner.MigrateAsync(ct)).Applied)
-                    Output.Line($"Applied {m}");
+                foreach (var applied in (await runner.MigrateAsync(ct)).Applied)
+                    Output.Line($"Applied {applied}");
             }
 
-            await using var app = ServeApp.Build(target.DataSource, options,
+            await using var tenantPool = Pool(options.TenantPool, target.GivenConnectionString, "botstore-api");
+            await using var separateOperations = options.OperationsPool.ConnectionString is { Length: > 0 }
+                ? Pool(options.OperationsPool, target.GivenConnectionString, "botstore-operations")
+                : null;
+            var operationsPool = separateOperations ?? target.DataSource;
+            await OpenMinimumAsync(tenantPool, options.TenantPool.MinConnections, ct);
+            await OpenMinimumAsync(operationsPool, options.OperationsPool.MinConnections, ct);
+
+            await using var app = ServeApp.Build(tenantPool, options, operations: operationsPool,
                 configure: target.Embedded is { } cluster ? s => s.AddSingleton(cluster).AddHostedService<EmbeddedClusterSupervisor>() : null);
             await app.StartAsync(ct);
             Output.Line($"BotStore API on {string.Join(", ", app.Urls)} (database: {target.Description}). Ctrl+C stops it.");
@@ -49,6 +80,19 @@ internal static class ServeCommand
         return command;
     }
 
+    private static ConnectionSettings Settings(PoolOptions pool) => pool.ToConnectionSettings();
+
+    private static NpgsqlDataSource Pool(PoolOptions pool, string database, string applicationName) =>
+        Settings(pool).CreateDataSource(pool.ConnectionString is { Length: > 0 } own ? own : database, applicationName);
+
+    /// <summary>Opens min_connections at once, so that the pool holds them from the start rather than after the first burst.</summary>
+    private static async Task OpenMinimumAsync(NpgsqlDataSource pool, int count, CancellationToken ct)
+    {
+        var connections = await Task.WhenAll(Enumerable.Range(0, count).Select(_ => pool.OpenConnectionAsync(ct).AsTask()));
+        foreach (var connection in connections)
+            await connection.DisposeAsync();
+    }
+
     private static void PrintFirstSteps(string url, string dataDir)
     {
         var dirArg = dataDir == Tooling.Embedded.EmbeddedPostgresOptions.DefaultDataDirectory ? "" : $" --data-dir {dataDir}";
@@ -57,8 +101,8 @@ internal static class ServeCommand
             No tenants yet. In another terminal, create one and store a first message:
               TOKEN=$(./botstore tenants create acme{{dirArg}} --json | sed -n -E 's/.*"token": *"([^"]+)".*/\1/p')
               BOT=$(curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"name":"helper","llm_provider":"openai"}' {{url}}/v1/bots | sed -E 's/.*"id": *"([^"]+)".*/\1/')
-              USER=$(curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"external_id":"u1","display_name":"Ana"}' {{url}}/v1/users | sed -E 's/.*"id": *"([^"]+)".*/\1/')
-              SESSION=$(curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d "{\"user_id\":\"$USER\",\"bot_id\":\"$BOT\",\"channel\":\"web\",\"title\":\"hello\"}" {{url}}/v1/sessions | sed -E 's/.*"id": *"([^"]+)".*/\1/')
+              END_USER=$(curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"external_id":"u1","display_name":"Ana"}' {{url}}/v1/users | sed -E 's/.*"id": *"([^"]+)".*/\1/')
+              SESSION=$(curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d "{\"user_id\":\"$END_USER\",\"bot_id\":\"$BOT\",\"channel\":\"web\",\"title\":\"hello\"}" {{url}}/v1/sessions | sed -E 's/.*"id": *"([^"]+)".*/\1/')
               curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"role":"user","message_type":"text","content":"Hi!"}' {{url}}/v1/sessions/$SESSION/messages
             The API is described at {{url}}/openapi/v1.json.
 

@@ -13,8 +13,9 @@ internal sealed class DatabaseTarget : IAsyncDisposable
     /// <summary>The database the embedded cluster keeps BotStore's data in.</summary>
     public const string EmbeddedDatabase = "botstore";
 
-    private DatabaseTarget(NpgsqlDataSource dataSource, EmbeddedPostgres? embedded, string connectionString, string description)
+    private DatabaseTarget(NpgsqlDataSource dataSource, EmbeddedPostgres? embedded, string connectionString, string description, string given)
     {
+        GivenConnectionString = given;
         DataSource = dataSource;
         Embedded = embedded;
         ConnectionString = connectionString;
@@ -26,6 +27,9 @@ internal sealed class DatabaseTarget : IAsyncDisposable
 
     /// <summary>The embedded cluster, when no URL was given.</summary>
     public EmbeddedPostgres? Embedded { get; }
+
+    /// <summary>The connection string as given (URL converted), before any pool settings: for other pools to the same database.</summary>
+    public string GivenConnectionString { get; }
 
     /// <summary>The owner's connection string (with password).</summary>
     public string ConnectionString { get; }
@@ -42,7 +46,7 @@ internal sealed class DatabaseTarget : IAsyncDisposable
             var connectionString = settings.Apply(url);
             var dataSource = NpgsqlDataSource.Create(connectionString);
             await CheckReachableAsync(dataSource, DatabaseUrl.Redact(url), ct);
-            return new DatabaseTarget(dataSource, null, connectionString, DatabaseUrl.Redact(url));
+            return new DatabaseTarget(dataSource, null, connectionString, DatabaseUrl.Redact(url), DatabaseUrl.ToConnectionString(url));
         }
 
         var embedded = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions
@@ -56,9 +60,10 @@ internal sealed class DatabaseTarget : IAsyncDisposable
         try
         {
             await EnsureDatabaseAsync(embedded, ct);
-            var connectionString = settings.Apply(embedded.ConnectionStringFor(EmbeddedDatabase));
+            var given = embedded.ConnectionStringFor(EmbeddedDatabase);
+            var connectionString = settings.Apply(given);
             return new DatabaseTarget(NpgsqlDataSource.Create(connectionString), embedded, connectionString,
-                $"embedded PostgreSQL {embedded.Binaries.MajorVersion} in {embedded.Location} (127.0.0.1:{embedded.Port}, socket {embedded.SocketDirectory})");
+                $"embedded PostgreSQL {embedded.Binaries.MajorVersion} in {embedded.Location} (127.0.0.1:{embedded.Port}, socket {embedded.SocketDirectory})", given);
         }
         catch
         {

@@ -116,8 +116,18 @@ public sealed class CliTests(TestDatabase db) : IClassFixture<TestDatabase>
         {
             Assert.True(r.Result.ExitCode == 0, $"botstore {string.Join(' ', r.Verb)} --help: exit {r.Result.ExitCode} {r.Result.Stderr}");
             Assert.Contains("Usage:", r.Result.Stdout, StringComparison.Ordinal);
+            Assert.Contains("  botstore", r.Result.Stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain("BotStore.Cli", r.Result.Stdout, StringComparison.Ordinal);
             Assert.Equal("", r.Result.Stderr);
         });
+    }
+
+    [Fact]
+    public async Task An_unknown_verb_is_one_clear_error()
+    {
+        var result = await Infrastructure.Cli.RunAsync(["nosuch"]);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("botstore: Unrecognized command or argument 'nosuch' (see 'botstore --help')", result.Stderr.Trim());
     }
 
     private static IEnumerable<string[]> Verbs(Command command, string[] path)

@@ -125,6 +125,15 @@ public sealed class LoadGeneratorTests
         Assert.Contains("\"rows_loaded\": 1500", ok.Stdout, StringComparison.Ordinal);
         Assert.Equal(1_500, await db.ScalarAsync<long>("SELECT count(*) FROM message_history"));
 
+        // The progress display, when output is not a terminal, carries no colour or cursor codes.
+        await using (var other = await Fresh.CreateAsync())
+        {
+            var plain = await Infrastructure.Cli.RunAsync(["loadgen", "--database", other.Db.ConnectionString, "--tenants", "1", "--users", "5", "--messages", "200",
+                "--months", "1", "--until", "2025-03-01"]);
+            Assert.True(plain.ExitCode == 0, plain.Stderr);
+            Assert.DoesNotContain('\u001b', plain.Stdout + plain.Stderr);
+        }
+
         var bad = await Infrastructure.Cli.RunAsync(["loadgen", "--database", db.ConnectionString, "--tenants", "3", "--users", "2", "--seed", "7"]);
         Assert.Equal(1, bad.ExitCode);
         Assert.Single(bad.Stderr.Trim().Split('\n'));
