@@ -65,6 +65,8 @@ public sealed class RootCloneTests
                 Directory.Delete(real, recursive: true);
                 File.Delete(real + ".lock");
                 File.Delete(real + ".users");
+                if (Directory.Exists(real + ".backup"))
+                    Directory.Delete(real + ".backup", recursive: true);
             }
             Directory.Delete(closed, recursive: true);
         }
