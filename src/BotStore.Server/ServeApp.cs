@@ -45,6 +45,7 @@ public static class ServeApp
         services.AddProblemDetails();
         services.AddExceptionHandler<Problems>();
         services.AddOpenApi();
+        services.AddTenantLimits(options);
         return services;
     }
 
@@ -57,6 +58,7 @@ public static class ServeApp
         app.UseWhen(http => http.Request.Path.StartsWithSegments("/v1"), v1 => v1.Use(TenantAuth.RequireTenant));
         app.UseWhen(http => http.Request.Path.StartsWithSegments("/admin") || http.Request.Path.StartsWithSegments("/metrics"),
             admin => admin.Use(TenantAuth.RequireAdmin));
+        app.UseRateLimiter(); // after authentication: the limits are per tenant
 
         app.MapOpenApi();
         app.MapHealthApi();
