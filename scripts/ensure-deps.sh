@@ -10,7 +10,9 @@ have_server() {
 }
 for need in "$@"; do
   case "$need" in
-    server) have_server || want+=(postgresql-15 postgresql-contrib postgresql-client) ;;
+    # pgbackrest: the embedded cluster archives its WAL with it (backups, point-in-time recovery).
+    server) have_server || want+=(postgresql-15 postgresql-contrib postgresql-client)
+            command -v pgbackrest >/dev/null || want+=(pgbackrest) ;;
     pgbouncer) command -v pgbouncer >/dev/null || want+=(pgbouncer) ;;
     wrk) command -v wrk >/dev/null || want+=(wrk) ;;
     bench) command -v pgbench >/dev/null || want+=(postgresql-contrib postgresql-client)

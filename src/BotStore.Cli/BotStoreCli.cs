@@ -46,7 +46,7 @@ public static class BotStoreCli
         root.Options.Add(CommonOptions.Database);
         root.Options.Add(CommonOptions.DataDir);
         root.Options.Add(CommonOptions.PgPort);
-        foreach (var command in Commands())
+        foreach (var command in Commands().Concat(BackupCommand.Create()))
             root.Subcommands.Add(command);
         return root;
     }

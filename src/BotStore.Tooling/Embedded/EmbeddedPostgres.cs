@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text.Json;
+using BotStore.Tooling.Backup;
 using BotStore.Tooling.Embedded.Internal;
 using BotStore.Tooling.Internal;
 using Npgsql;
@@ -82,6 +83,9 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     /// <summary>The superuser connection string for the <c>postgres</c> database.</summary>
     public string ConnectionString { get; }
 
+    /// <summary>The cluster's pgBackRest repository, which its WAL is archived to; null when archiving is off.</summary>
+    public PgBackRest? Backups => _options.ArchiveWal ? new PgBackRest(DataDirectory, _runAs) : null;
+
     /// <summary>The binaries the cluster runs from.</summary>
     public PostgresBinaries Binaries => _binaries;
 
@@ -111,6 +115,10 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
         var existed = Directory.Exists(dataDir);
         var fresh = IsEmpty(dataDir);
+        var backupFolder = new PgBackRest(dataDir, runAs).Folder;
+        // A repository left by an earlier cluster in this folder belongs to another database system: keep it aside.
+        if (fresh && Directory.Exists(backupFolder))
+            Directory.Move(backupFolder, $"{backupFolder}.old-{DateTime.UtcNow:yyyyMMddHHmmss}");
         try
         {
             return await StartLockedAsync(binaries, location, runAs, fresh, options, ct);
@@ -120,6 +128,8 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             if (File.Exists(Path.Combine(dataDir, "postmaster.pid")))
                 await ProcessRunner.RunAsync(binaries.Program("pg_ctl"), ["stop", "-D", dataDir, "-m", "immediate", "-s"], runAs, CancellationToken.None);
             location.Undo(existed);
+            if (Directory.Exists(backupFolder))
+                Directory.Delete(backupFolder, recursive: true);
             throw;
         }
     }
@@ -217,10 +227,23 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         EmbeddedPostgresOptions options, CancellationToken ct)
     {
         EnsurePortFree(port);
+        var backups = options.ArchiveWal ? new PgBackRest(dataDir, runAs) : null;
+        if (backups is not null)
+            await backups.ConfigureAsync(port, socketDir, ct);
         await WriteConfAsync(dataDir, port, socketDir, options, runAs, ct);
         await ProcessRunner.RunCheckedAsync(binaries.Program("pg_ctl"),
             ["start", "-D", dataDir, "-w", "-t", "60", "-s", "-l", Path.Combine(dataDir, "pg_ctl.log")],
             $"starting PostgreSQL in {dataDir} (see {Path.Combine(dataDir, "pg_ctl.log")})", runAs, ct);
+        // A restored copy accepts connections while it replays WAL; it is a cluster of its own once it has promoted
+        // itself, which removes recovery.signal.
+        for (var waited = 0; File.Exists(Path.Combine(dataDir, "recovery.signal")); waited++)
+        {
+            if (waited > 6000)
+                throw new BotStoreConfigurationException($"PostgreSQL in {dataDir} did not finish recovery within 10 minutes (see its log)");
+            await Task.Delay(100, ct);
+        }
+        if (backups is not null)
+            await backups.EnsureStanzaAsync(ct);
     }
 
     // A shared flock held for the instance's life: read-only, since .NET takes LOCK_SH only for files not opened for writing.
@@ -243,7 +266,11 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
     private sealed record State(int Port, string Password);
 
-    private static async Task<State> InitAsync(PostgresBinaries binaries, string dataDir, string? runAs, EmbeddedPostgresOptions options, CancellationToken ct)
+    /// <summary>The user the server runs as (postgres when we are root), or null for this process's user.</summary>
+    internal string? RunAs => _runAs;
+
+    /// <summary>Creates an empty data folder owned by the user the server runs as, mode 0700.</summary>
+    internal static async Task PrepareDataFolderAsync(string dataDir, string? runAs, CancellationToken ct)
     {
         Directory.CreateDirectory(dataDir);
         await ChownAsync(runAs, ct, dataDir);
@@ -251,6 +278,50 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         if (runAs is not null && (await ProcessRunner.RunAsync("test", ["-w", dataDir], runAs, ct)).ExitCode != 0)
             throw new BotStoreConfigurationException(
                 $"the postgres system user cannot write to {dataDir}: choose a --data-dir under a folder it can traverse, e.g. /var/lib/botstore");
+    }
+
+    /// <summary>Sets the port a (stopped) data folder starts on, e.g. a restored copy beside its running original.</summary>
+    internal static async Task SetPortAsync(string dataDir, int port, string? runAs, CancellationToken ct)
+    {
+        var stateFile = Path.Combine(dataDir, StateFile);
+        var state = JsonSerializer.Deserialize<State>(await File.ReadAllTextAsync(stateFile, ct))
+            ?? throw new BotStoreConfigurationException($"{stateFile} is empty");
+        await WriteOwnedAsync(stateFile, JsonSerializer.Serialize(state with { Port = port }), runAs, ct);
+    }
+
+    /// <summary>
+    /// Closes the current WAL segment and waits until it is archived, so that everything committed so far can be
+    /// restored. Throws when archiving fails (the reason is in the server log).
+    /// </summary>
+    internal async Task ArchiveCurrentWalAsync(CancellationToken ct)
+    {
+        await using var conn = new NpgsqlConnection(ConnectionString + ";Pooling=false");
+        await conn.OpenAsync(ct);
+        await using var switchWal = new NpgsqlCommand("SELECT pg_walfile_name(pg_switch_wal())", conn);
+        var segment = (string)(await switchWal.ExecuteScalarAsync(ct))!;
+        await using var archived = new NpgsqlCommand(
+            "SELECT coalesce(last_archived_wal, '') >= $1, coalesce(last_failed_wal, '') = $1 FROM pg_stat_archiver", conn)
+        {
+            Parameters = { new NpgsqlParameter { Value = segment } },
+        };
+        for (var waited = TimeSpan.Zero; waited < TimeSpan.FromMinutes(2); waited += TimeSpan.FromMilliseconds(200))
+        {
+            await using (var reader = await archived.ExecuteReaderAsync(ct))
+            {
+                await reader.ReadAsync(ct);
+                if (reader.GetBoolean(0))
+                    return;
+                if (reader.GetBoolean(1) && waited > TimeSpan.FromSeconds(30))
+                    break;
+            }
+            await Task.Delay(200, ct);
+        }
+        throw new BotStoreConfigurationException($"WAL segment {segment} was not archived (see {Path.Combine(DataDirectory, "log")})");
+    }
+
+    private static async Task<State> InitAsync(PostgresBinaries binaries, string dataDir, string? runAs, EmbeddedPostgresOptions options, CancellationToken ct)
+    {
+        await PrepareDataFolderAsync(dataDir, runAs, ct);
 
         var state = new State(options.Port ?? EmbeddedPostgresOptions.DefaultPort, RandomNumberGenerator.GetHexString(32, lowercase: true));
         using (var pwFile = await PasswordFile.WriteAsync(state.Password, runAs, ct))
@@ -286,6 +357,11 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
     private static async Task WriteConfAsync(string dataDir, int port, string socketDir, EmbeddedPostgresOptions options, string? runAs, CancellationToken ct)
     {
+        // Every WAL segment goes to the cluster's pgBackRest repository: with a backup, any moment can be restored.
+        // archive_timeout bounds what an idle cluster leaves unarchived in its current segment.
+        var archive = options.ArchiveWal
+            ? $"archive_mode = on\narchive_command = '{new PgBackRest(dataDir, runAs).ArchiveCommand}'\narchive_timeout = 60"
+            : "archive_mode = off";
         Directory.CreateDirectory(socketDir);
         if (socketDir != dataDir)
         {
@@ -313,6 +389,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             log_truncate_on_rotation = on
             log_rotation_age = '1d'
             log_line_prefix = '%m [%p] %q%u@%d '
+            {archive}
 
             """;
         await WriteOwnedAsync(Path.Combine(dataDir, ConfFile), conf, runAs, ct);

@@ -22,6 +22,12 @@ public sealed record EmbeddedPostgresOptions
     /// </summary>
     public string RelocationRoot { get; init; } = DefaultRelocationRoot;
 
+    /// <summary>
+    /// Archive every WAL segment to the cluster's pgBackRest repository (<c>&lt;data&gt;.backup</c>), for backups and
+    /// point-in-time recovery. Applied at every start, so an existing cluster starts archiving at its next start.
+    /// </summary>
+    public bool ArchiveWal { get; init; } = true;
+
     /// <summary>The TCP port; null keeps the port the cluster was created with (or <see cref="DefaultPort"/>).</summary>
     public int? Port { get; init; }
 

@@ -24,7 +24,7 @@ public sealed class RootCloneTests
         string? real = null;
         try
         {
-            await RunAsync("git", "clone", "--quiet", RepoRoot.Folder, checkout);
+            await ClusterSupervisionTests.RunAsync("git", "clone", "--quiet", RepoRoot.Folder, checkout);
             SeedLauncherBuild(checkout);
             // A free port rather than the default 54329, which another run on this machine may hold; the data folder is the default.
             string[] port = ["--pg-port", TestCluster.FreePort().ToString(CultureInfo.InvariantCulture)];
@@ -65,6 +65,8 @@ public sealed class RootCloneTests
                 Directory.Delete(real, recursive: true);
                 File.Delete(real + ".lock");
                 File.Delete(real + ".users");
+                if (Directory.Exists(real + ".backup"))
+                    Directory.Delete(real + ".backup", recursive: true);
             }
             Directory.Delete(closed, recursive: true);
         }
@@ -115,13 +117,5 @@ public sealed class RootCloneTests
             File.Copy(file, target);
         }
         File.WriteAllText(Path.Combine(build, ".stamp"), "");
-    }
-
-    private static async Task RunAsync(string program, params string[] args)
-    {
-        using var process = Process.Start(new ProcessStartInfo(program, args) { RedirectStandardError = true, UseShellExecute = false })!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, $"{program} {string.Join(' ', args)}: {await stderr}");
     }
 }

@@ -61,7 +61,8 @@ public sealed class ServeProcess : IAsyncDisposable
         serve._process.BeginErrorReadLine();
         try
         {
-            await serve.WaitReadyAsync(TimeSpan.FromMinutes(2));
+            // Generous: on a shared 2-core machine a first start (initdb, migrations) can take minutes.
+            await serve.WaitReadyAsync(TimeSpan.FromMinutes(6));
             return serve;
         }
         catch

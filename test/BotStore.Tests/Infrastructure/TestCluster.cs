@@ -86,6 +86,8 @@ public static class TestCluster
             DataDirectory = Path.Combine(folder, "pg"),
             Port = FreePort(),
             SharedBuffers = "128MB",
+            // The suite writes much WAL (benchmarks among it); archiving is tested on clusters of its own.
+            ArchiveWal = false,
             // Test classes run in parallel, each with pools, and benchmarks add 64 pgbench clients.
             MaxConnections = 1000,
         });
