@@ -50,7 +50,7 @@ public sealed class AnalyticsStore(NpgsqlDataSource dataSource)
             SELECT $1, created_at, id, bot_id, user_id, session_id, channel, name, properties
             FROM botstore_incoming_events
             ORDER BY created_at
-            ON CONFLICT (id, created_at) DO NOTHING
+            ON CONFLICT (tenant_id, id, created_at) DO NOTHING
             RETURNING 1
         )
         SELECT count(*)::int FROM inserted
@@ -124,6 +124,7 @@ public sealed class AnalyticsStore(NpgsqlDataSource dataSource)
         var id = e.Id ?? Uuid7.New();
         if (!Uuid7.IsVersion7(id))
             throw new BotStoreValidationException($"events[{ord}]: id {id} is not a UUIDv7 (its timestamp is the event's created_at)");
+        JsonValues.Check(e.Properties, $"events[{ord}].properties");
         return (id, e, Rows.Value(e.Channel), Rows.Text(e.Name, $"events[{ord}].name", 200));
     }
 

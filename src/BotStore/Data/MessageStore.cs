@@ -120,7 +120,7 @@ public sealed partial class MessageStore(NpgsqlDataSource dataSource)
         var row = Row.From(message, null);
         await using var batch = TenantScope.Batch(dataSource, tenantId)
             .Add(LockSessionSql, tenantId, row.SessionId)
-            .Add(AppendSql, tenantId, row.SessionId, row.Id, row.CreatedAt, row.Role, row.Type, row.Content, JsonValues.Parameter(row.Metadata));
+            .Add(AppendSql, tenantId, row.SessionId, row.Id, row.CreatedAt, row.Role, row.Type, row.Content, JsonValues.Parameter(row.Metadata, "metadata"));
         await using var reader = await batch.ReadAsync(ct);
         if (!await reader.ReadAsync(ct))
             throw new BotStoreNotFoundException($"session {row.SessionId} not found");
@@ -241,8 +241,10 @@ public sealed partial class MessageStore(NpgsqlDataSource dataSource)
                 throw new BotStoreValidationException($"{at}id {id} is not a UUIDv7 (its timestamp is the message's created_at)");
             if (m.Content is null)
                 throw new BotStoreValidationException($"{at}content is required");
-            if (m.MessageIndex < 0)
-                throw new BotStoreValidationException($"{at}message_index must be at least 0 (got {m.MessageIndex})");
+            TextValues.Check(m.Content, $"{at}content");
+            JsonValues.Check(m.Metadata, $"{at}metadata");
+            if (m.MessageIndex is < 0 or > InputLimits.MaxMessageIndex)
+                throw new BotStoreValidationException($"{at}message_index must be between 0 and {InputLimits.MaxMessageIndex} (got {m.MessageIndex})");
             if (m.Metadata is { ValueKind: JsonValueKind.Undefined or JsonValueKind.Null })
                 m = m with { Metadata = null };
             return new Row(ord ?? 0, id, Uuid7.Timestamp(id), m.SessionId, m.MessageIndex, Rows.Value(m.Role), Rows.Value(m.MessageType), m.Content, m.Metadata);
