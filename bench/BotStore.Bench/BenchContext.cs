@@ -81,7 +81,8 @@ internal sealed class BenchContext : IAsyncDisposable
             }
         }
         var connectionString = new NpgsqlConnectionStringBuilder(serverConnectionString) { Database = name, ApplicationName = "botstore-bench", MaxPoolSize = 200 }.ConnectionString;
-        var dataSource = NpgsqlDataSource.Create(connectionString);
+        // The library's own settings (automatic preparation on direct connections), no idle minimum.
+        var dataSource = (ConnectionSettings.Default with { MaxConnections = 200, MinConnections = 0 }).CreateDataSource(connectionString, "botstore-bench");
         await new MigrationRunner(dataSource).MigrateAsync(ct);
         var context = new BenchContext(options, server, connectionString, dataSource, await PgTools.ForAsync(connectionString, ct), version);
         // A kept scratch database holds what its finished loads wrote.
@@ -110,6 +111,21 @@ internal sealed class BenchContext : IAsyncDisposable
         Note(string.Create(CultureInfo.InvariantCulture,
             $"loadgen wrote {Counts.Format(shape.Messages)} messages ({result.Tables.Sum(t => t.RowsLoaded):N0} rows in all tables) in {result.Elapsed.TotalSeconds:0.0} s " +
             $"({shape.Messages / Math.Max(0.001, result.Elapsed.TotalSeconds):N0} messages/s); VACUUM ANALYZE {clock.Elapsed.TotalSeconds:0.0} s; data set now {Counts.Format(messages)} messages"));
+    }
+
+    /// <summary>
+    /// How many clients a throughput run may open now: max_connections less the superuser's reserve, the
+    /// connections already open (the bench's own included) and a margin of 4. The bench's pool is emptied first.
+    /// </summary>
+    public async Task<(int Allowed, int MaxConnections)> ClientsAllowedAsync(CancellationToken ct)
+    {
+        DataSource.Clear();
+        var max = await ScalarAsync<int>("SELECT current_setting('max_connections')::int", ct);
+        var free = await ScalarAsync<int>("""
+            SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int
+                   - (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::int
+            """, ct);
+        return (Math.Max(1, free - 4), max);
     }
 
     /// <summary>Sessions with some history, the same ones for every tool and run (ordered by a hash of their id).</summary>

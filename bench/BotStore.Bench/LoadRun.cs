@@ -68,38 +68,43 @@ internal sealed record LoadRun(double Throughput, double[] LatencyMicros)
     }
 
     /// <summary>
-    /// pgbench with one script per file (picked uniformly), extended protocol like Npgsql's unprepared commands,
-    /// the same clients and duration; throughput from its own report, latencies from its per-transaction log.
+    /// pgbench with one script per file (picked uniformly), the same clients and duration; throughput from its own
+    /// report, latencies from its per-transaction log. <paramref name="mode"/> is its -M: extended (parsed and
+    /// planned at every execution, like Npgsql's unprepared commands) or prepared (parsed once per connection, and
+    /// planned once when PostgreSQL keeps a generic plan: the best PostgreSQL itself does with that SQL).
     /// </summary>
-    public static async Task<LoadRun> PgbenchAsync(PgTools tools, IReadOnlyList<string> scripts, int clients, TimeSpan duration, CancellationToken ct)
+    public static async Task<LoadRun> PgbenchAsync(PgTools tools, IReadOnlyList<string> scripts, int clients, TimeSpan duration, CancellationToken ct,
+        string mode = "extended")
     {
         // On a loaded machine many clients' connection set-up can use up a short run, leaving no transaction to
         // count: run again for longer rather than report nothing.
         for (var attempt = 1; ; attempt++)
         {
-            var (run, output) = await PgbenchOnceAsync(tools, scripts, clients, duration, ct);
+            var (run, output) = await PgbenchOnceAsync(tools, scripts, clients, duration, mode, ct);
             if (run is not null)
                 return run;
-            if (attempt == 3)
+            if (attempt == 4)
             {
                 var error = output.Split('\n').FirstOrDefault(l => l.Contains("error", StringComparison.OrdinalIgnoreCase) || l.Contains("FATAL", StringComparison.Ordinal));
-                throw new BotStoreException($"pgbench completed no transaction in three runs of up to {duration.TotalSeconds:0} s with {clients} clients{(error is null ? "" : ": " + error.Trim())}");
+                throw new BotStoreException($"pgbench completed no transaction in four runs of up to {duration.TotalSeconds:0} s with {clients} clients{(error is null ? "" : ": " + error.Trim())}");
             }
             duration *= 2;
         }
     }
 
-    private static async Task<(LoadRun? Run, string Output)> PgbenchOnceAsync(PgTools tools, IReadOnlyList<string> scripts, int clients, TimeSpan duration, CancellationToken ct)
+    private static async Task<(LoadRun? Run, string Output)> PgbenchOnceAsync(PgTools tools, IReadOnlyList<string> scripts, int clients, TimeSpan duration,
+        string mode, CancellationToken ct)
     {
         var dir = Directory.CreateTempSubdirectory("botstore-pgbench-");
         try
         {
             var args = new List<string>
             {
-                "-n", "-M", "extended", "-c", clients.ToString(CultureInfo.InvariantCulture),
+                "-n", "-M", mode, "-c", clients.ToString(CultureInfo.InvariantCulture),
                 "-j", Math.Min(clients, Environment.ProcessorCount).ToString(CultureInfo.InvariantCulture),
                 // pgbench's clock starts before its connections (each a SCRAM exchange), its rate excludes them: allow for them.
-                "-T", (Math.Max(1, (int)Math.Round(duration.TotalSeconds)) + 1 + clients / 48).ToString(CultureInfo.InvariantCulture),
+                // On a loaded 2-core machine 64 connections took more than 6 s to open.
+                "-T", (Math.Max(1, (int)Math.Round(duration.TotalSeconds)) + 1 + clients / 16).ToString(CultureInfo.InvariantCulture),
                 "-l", "--log-prefix", Path.Combine(dir.FullName, "log"),
             };
             for (var i = 0; i < scripts.Count; i++)

@@ -27,8 +27,9 @@ internal sealed class IngestComparison : IComparison
         "N generated messages (loadgen's content, roles and types) into message_history itself (monthly partitions, primary key, session, " +
         $"unread and BRIN indexes, foreign key to user_sessions), for a tenant of its own with {MessagesPerSession} messages per session, " +
         "timestamps in the last hours. BotStore = the library's MessageStore.BulkAppendAsync (the API's batch path: per batch of " +
-        $"{MessageStore.DefaultBulkBatchSize} a temporary table, binary COPY, INSERT ... SELECT under row-level security that skips stored ids, " +
-        "numbers the messages and moves the sessions' counters; messages built as they are sent). psql = \\copy of the same rows, their " +
+        $"{MessageStore.DefaultBulkBatchSize}, one transaction: as botstore_app under row-level security, lock the batch's sessions and probe which ids are " +
+        "stored; in the library, skip those, number the rest from the locked counters and check every rule; binary COPY of the formed rows straight " +
+        "into message_history (the bench's login role may COPY under row-level security); one UPDATE of the counters as botstore_app; messages built as they are sent). psql = \\copy of the same rows, their " +
         "indexes and user ids written out, from a CSV file written beforehand (start-up and connection inside its time). loadgen COPY = " +
         "binary COPY of the same rows straight into message_history (reference, no target). The tenant's messages are deleted, its sessions " +
         "reset, the tables vacuumed and checkpointed before every run, the sides' order turning. Ratio = side / psql; target ≥ 1.0x for the library.";

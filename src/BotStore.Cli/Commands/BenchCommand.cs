@@ -13,7 +13,7 @@ internal static class BenchCommand
     private static readonly Option<bool> Quick = new("--quick") { Description = "the one-minute variant: small data, 3 runs of 1 s" };
     private static readonly Option<int> Runs = new("--runs") { Description = "runs behind each median (default 5, 3 with --quick)" };
     private static readonly Option<double> Seconds = new("--seconds") { Description = "length of each throughput run (default 10, 1 with --quick)" };
-    private static readonly Option<long> IngestRows = CountOption.Create("--ingest-rows", "rows per ingest run (0: a tenth of --messages, at least 20K)", 0);
+    private static readonly Option<long> IngestRows = CountOption.Create("--ingest-rows", "rows per ingest run (0: a tenth of --messages, at least 200K)", 0);
     private static readonly Option<string> Clients = new("--clients") { Description = "client counts of the throughput comparisons (default 8,64)", DefaultValueFactory = _ => "8,64" };
     private static readonly Option<string> Out = new("--out") { Description = "folder of the report and chart (default bench/results)", DefaultValueFactory = _ => Path.Combine("bench", "results") };
     private static readonly Option<string> Scratch = new("--scratch-db") { Description = "scratch database created on the target server (default botstore_bench)", DefaultValueFactory = _ => "botstore_bench" };
@@ -75,7 +75,7 @@ internal static class BenchCommand
         var messages = parseResult.GetValue(Messages) is > 0 and var m ? m : quick ? BenchOptions.QuickMessages : BenchOptions.FullMessages;
         var runs = parseResult.GetValue(Runs) is > 0 and var r ? r : quick ? 3 : 5;
         var seconds = parseResult.GetValue(Seconds) is > 0 and var s ? s : quick ? 1 : 10;
-        var ingest = parseResult.GetValue(IngestRows) is > 0 and var i ? i : Math.Max(20_000, messages / 10);
+        var ingest = parseResult.GetValue(IngestRows) is > 0 and var i ? i : Math.Max(200_000, messages / 10);
         var clients = new List<int>();
         foreach (var part in parseResult.GetValue(Clients)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {

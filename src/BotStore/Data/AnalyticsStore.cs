@@ -57,13 +57,7 @@ public sealed class AnalyticsStore(NpgsqlDataSource dataSource)
         """;
 
     /// <summary>Which of the batch's (id, created_at) are stored: a primary-key probe per id, in its one partition.</summary>
-    internal const string StoredIdsSql = """
-        SELECT i.id
-        FROM unnest($2::uuid[], $3::timestamptz[]) AS i(id, created_at)
-        CROSS JOIN LATERAL (
-            SELECT FROM analytics_events e WHERE e.tenant_id = $1 AND e.id = i.id AND e.created_at = i.created_at LIMIT 1
-        ) stored
-        """;
+    internal static readonly string StoredIdsSql = DirectCopy.StoredIdsSql("analytics_events");
 
     internal const string CopyEventsSql = """
         COPY analytics_events (tenant_id, id, created_at, bot_id, user_id, session_id, channel, name, properties) FROM STDIN (FORMAT BINARY)

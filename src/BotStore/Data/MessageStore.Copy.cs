@@ -23,13 +23,7 @@ public sealed partial class MessageStore
         """;
 
     /// <summary>Which of the batch's (id, created_at) are stored: a primary-key probe per id, in its one partition.</summary>
-    internal const string StoredIdsSql = """
-        SELECT i.id
-        FROM unnest($2::uuid[], $3::timestamptz[]) AS i(id, created_at)
-        CROSS JOIN LATERAL (
-            SELECT FROM message_history m WHERE m.tenant_id = $1 AND m.id = i.id AND m.created_at = i.created_at LIMIT 1
-        ) stored
-        """;
+    internal static readonly string StoredIdsSql = DirectCopy.StoredIdsSql("message_history");
 
     internal const string CopyMessagesSql = """
         COPY message_history (tenant_id, created_at, id, session_id, user_id, message_index, role, message_type, is_read, content, metadata)

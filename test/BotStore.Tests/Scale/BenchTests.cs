@@ -14,7 +14,7 @@ public sealed class BenchTests
         try
         {
             var result = await Infrastructure.Cli.RunAsync(
-                ["bench", "all", "--quick", "--messages", "20K", "--runs", "2", "--database", server.ConnectionString, "--scratch-db", scratch, "--out", output],
+                ["bench", "all", "--quick", "--messages", "20K", "--ingest-rows", "20K", "--runs", "2", "--database", server.ConnectionString, "--scratch-db", scratch, "--out", output],
                 timeout: TimeSpan.FromMinutes(10));
             Assert.True(result.ExitCode == 0, result.Stderr);
             var report = Assert.Single(Directory.GetFiles(output, "*.md"));

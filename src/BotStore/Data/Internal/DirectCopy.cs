@@ -15,6 +15,18 @@ internal static class DirectCopy
     /// <summary>Leaves botstore_app for the rest of the transaction (the scope set it transaction-locally).</summary>
     public const string UnscopeSql = "SELECT set_config('role', 'none', true)";
 
+    /// <summary>
+    /// Which of a batch's ids ($2) with their created_at ($3) the tenant ($1) has stored in <paramref name="table"/>:
+    /// a primary-key probe per id, in its one partition, whatever the planner thinks of the arrays' sizes.
+    /// </summary>
+    public static string StoredIdsSql(string table) => $"""
+        SELECT i.id
+        FROM unnest($2::uuid[], $3::timestamptz[]) AS i(id, created_at)
+        CROSS JOIN LATERAL (
+            SELECT FROM {table} t WHERE t.tenant_id = $1 AND t.id = i.id AND t.created_at = i.created_at LIMIT 1
+        ) stored
+        """;
+
     private const string MayCopySql = "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = session_user";
 
     private static readonly ConditionalWeakTable<NpgsqlDataSource, Task<bool>> Allowed = new();
