@@ -5,8 +5,6 @@ using System.Text.Json;
 using BotStore.Data;
 using BotStore.Server;
 using BotStore.Tests.Api;
-using BotStore.Tests.Infrastructure;
-using Npgsql;
 using static BotStore.Tests.Hardening.Http;
 
 namespace BotStore.Tests.Hardening;
@@ -20,36 +18,19 @@ namespace BotStore.Tests.Hardening;
 public sealed class HostileSuiteTests : IAsyncLifetime
 {
     private const int PoolSize = 4;
-    private readonly TestDatabase _database = new();
-    private NpgsqlDataSource _pool = null!;
-    private WebApplication _app = null!;
-    private Uri _base = null!;
+    private readonly SmallPoolServer _server = new(PoolSize, "botstore-hostile", new ServeOptions { MaxRequestBytes = 1024 * 1024 });
 
-    public async Task InitializeAsync()
-    {
-        await _database.InitializeAsync();
-        _pool = new ConnectionSettings { MaxConnections = PoolSize, MinConnections = 0, ConnectionTimeoutSeconds = 3 }
-            .CreateDataSource(_database.ConnectionString, "botstore-hostile");
-        _app = ServeApp.Build(_pool, new ServeOptions { Urls = $"http://127.0.0.1:{TestCluster.FreePort()}", MaxRequestBytes = 1024 * 1024 });
-        await _app.StartAsync();
-        _base = new Uri(_app.Urls.First());
-    }
+    public Task InitializeAsync() => _server.StartAsync();
 
-    public async Task DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-        await _pool.DisposeAsync();
-        await _database.DisposeAsync();
-    }
+    public Task DisposeAsync() => _server.DisposeAsync().AsTask();
 
     [Fact]
     public async Task Every_route_survives_hostile_input_with_problem_details_and_writes_nothing_when_refused()
     {
-        var (tenantId, client) = await TenantClientAsync();
-        var (_, bystander) = await TenantClientAsync();
-        using var admin = new HttpClient { BaseAddress = _base };
-        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await new TenantStore(_pool).RotateAdminTokenAsync());
+        var (tenantId, client) = await _server.TenantClientAsync();
+        var (_, bystander) = await _server.TenantClientAsync();
+        using var admin = new HttpClient { BaseAddress = _server.BaseAddress };
+        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await new TenantStore(_server.Pool).RotateAdminTokenAsync());
         var w = await ApiWorld.CreateAsync(client);
         var task = (await OkAsync(await client.PostRaw("/v1/tasks", $$"""{"bot_id":"{{w.BotId}}","title":"t"}"""))).GetProperty("id").GetGuid();
         var valid = new Dictionary<string, string>
@@ -92,9 +73,7 @@ public sealed class HostileSuiteTests : IAsyncLifetime
 
         // The pool is whole: another tenant is served at once, and nothing is left busy.
         await OkAsync(await bystander.PostRaw("/v1/users", """{"external_id":"after the storm"}"""), HttpStatusCode.Created);
-        await using var busy = _pool.CreateCommand(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'botstore-hostile' AND state <> 'idle' AND pid <> pg_backend_pid()");
-        Assert.Equal(0L, (long)(await busy.ExecuteScalarAsync())!);
+        Assert.Equal(0L, await _server.BusyConnectionsAsync());
     }
 
     private static readonly string[] BadIds = ["not-a-uuid", Guid.Empty.ToString(), "%C3%28", "a%0Ab", "1", new string('f', 2000), "..%2F..%2Fx"];
@@ -186,7 +165,7 @@ public sealed class HostileSuiteTests : IAsyncLifetime
         return text.Length > 60 ? text[..60] + "..." : text;
     }
 
-    private async Task<string> CountsAsync(long tenantId) => await _database.ScalarAsync<string>("""
+    private async Task<string> CountsAsync(long tenantId) => await _server.Database.ScalarAsync<string>("""
         SELECT concat_ws(',', (SELECT count(*) FROM users WHERE tenant_id = $1), (SELECT count(*) FROM bots WHERE tenant_id = $1),
             (SELECT count(*) FROM bot_channels WHERE tenant_id = $1), (SELECT count(*) FROM user_sessions WHERE tenant_id = $1),
             (SELECT count(*) FROM message_history WHERE tenant_id = $1), (SELECT count(*) FROM analytics_events WHERE tenant_id = $1),
@@ -194,12 +173,4 @@ public sealed class HostileSuiteTests : IAsyncLifetime
             (SELECT count(*) FROM bot_memories WHERE tenant_id = $1), (SELECT count(*) FROM kb_documents WHERE tenant_id = $1),
             (SELECT max(updated_at) FROM auto_tasks WHERE tenant_id = $1), (SELECT count(*) FROM bots WHERE tenant_id = $1 AND NOT is_active))
         """, tenantId);
-
-    private async Task<(long TenantId, HttpClient Client)> TenantClientAsync()
-    {
-        var (tenant, token) = await new TenantStore(_pool).CreateAsync($"hostile-{Guid.NewGuid():N}"[..20]);
-        var client = new HttpClient { BaseAddress = _base };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return (tenant.Id, client);
-    }
 }
