@@ -20,6 +20,7 @@ internal static class Stores
         services.TryAddSingleton<ApprovalStore>();
         services.TryAddSingleton<MemoryStore>();
         services.TryAddSingleton<DocumentStore>();
+        services.TryAddSingleton<UserEraser>();
         return services;
     }
 }

@@ -8,12 +8,16 @@ internal static class UsersApi
 {
     internal sealed record CreateUserRequest(string? ExternalId, string? DisplayName);
 
+    /// <summary>What an erasure deleted, per table, and in all.</summary>
+    internal sealed record ErasureAnswer(Guid UserId, IReadOnlyDictionary<string, long> Deleted, long Total);
+
     public static IEndpointRouteBuilder MapUsersApi(this IEndpointRouteBuilder app)
     {
         var users = app.MapGroup("/v1/users").WithTags("Users");
         users.MapPost("", CreateUser).WithName(nameof(CreateUser));
         users.MapGet("", ListUsers).WithName(nameof(ListUsers));
         users.MapGet("/{id}", GetUser).WithName(nameof(GetUser));
+        users.MapDelete("/{id}", EraseUser).WithName(nameof(EraseUser));
         return app;
     }
 
@@ -29,4 +33,15 @@ internal static class UsersApi
 
     public static async Task<Ok<User>> GetUser(CallerTenant tenant, string id, UserStore users, CancellationToken ct) =>
         TypedResults.Ok(await users.GetAsync(tenant.Id, ApiInput.Id(id, "user id"), ct));
+
+    /// <summary>
+    /// Erases the user and everything the tenant holds about them (see <see cref="UserEraser"/>), in batches; 200 with
+    /// the rows deleted per table. Interrupted, it is finished by sending it again.
+    /// </summary>
+    public static async Task<Ok<ErasureAnswer>> EraseUser(CallerTenant tenant, string id, UserEraser eraser, CancellationToken ct)
+    {
+        var userId = ApiInput.Id(id, "user id");
+        var counts = await eraser.EraseAsync(tenant.Id, userId, ct: ct);
+        return TypedResults.Ok(new ErasureAnswer(userId, counts.ToDictionary(c => c.Table, c => c.Rows), counts.Sum(c => c.Rows)));
+    }
 }

@@ -81,7 +81,7 @@ internal static class TenantsCommand
             return ExitCodes.Ok;
         });
 
-        return new Command("tenants", "Create tenants and manage their tokens.") { create, token, list, admin, TenantsEraseCommand.Create() };
+        return new Command("tenants", "Create tenants and manage their tokens.") { create, token, list, admin, TenantsEraseCommand.Create(), TenantsEraseCommand.CreateEraseUser() };
     }
 
     internal static async Task EnsureMigratedAsync(DatabaseTarget target, CancellationToken ct)

@@ -63,6 +63,55 @@ internal static class TenantsEraseCommand
         return erase;
     }
 
+    /// <summary><c>botstore tenants erase-user TENANT USER --yes</c>: erases one end user of a tenant (by id or external id).</summary>
+    public static Command CreateEraseUser()
+    {
+        var tenantArg = new Argument<string>("tenant") { Description = "the tenant's id or name" };
+        var userArg = new Argument<string>("user") { Description = "the user's id, or the tenant's external_id for it" };
+        var yes = new Option<bool>("--yes") { Description = "confirm: the erasure cannot be undone" };
+        var batchSize = new Option<int>("--batch-size") { Description = "rows deleted per transaction", DefaultValueFactory = _ => 10_000 };
+        var command = new Command("erase-user",
+            "Delete one end user of a tenant and everything held about them (sessions, messages, memories, events), in batches (resumable).")
+        {
+            tenantArg, userArg, yes, batchSize, CommonOptions.Json,
+        };
+        command.Runs(async (parseResult, ct) =>
+        {
+            await using var target = await DatabaseTarget.OpenAsync(parseResult, ct);
+            await TenantsCommand.EnsureMigratedAsync(target, ct);
+            var name = parseResult.GetValue(tenantArg)!;
+            var tenant = await new TenantStore(target.DataSource).FindAsync(name, ct)
+                ?? throw new BotStoreNotFoundException($"no tenant has the id or name '{name}'");
+            var user = parseResult.GetValue(userArg)!;
+            var userId = Guid.TryParse(user, out var id) ? id : await UserIdAsync(target, tenant.Id, user, ct);
+            if (!parseResult.GetValue(yes))
+                throw new BotStoreValidationException($"erasing user {userId} of tenant {tenant.Id} cannot be undone: pass --yes to confirm");
+            var counts = await new UserEraser(target.DataSource).EraseAsync(tenant.Id, userId, parseResult.GetValue(batchSize), ct);
+            if (parseResult.GetValue(CommonOptions.Json))
+            {
+                Output.Json(new { tenant_id = tenant.Id, user_id = userId, deleted = counts.ToDictionary(c => c.Table, c => c.Rows), total = counts.Sum(c => c.Rows) });
+            }
+            else
+            {
+                var table = Output.Table("table", ">rows deleted");
+                foreach (var (t, rows) in counts)
+                    table.Row(t, rows);
+                Output.Print(table);
+                Output.Line($"Erased user {userId} of tenant {tenant.Id} ({tenant.Name}): {counts.Sum(c => c.Rows)} row(s) deleted.");
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static async Task<Guid> UserIdAsync(DatabaseTarget target, long tenantId, string externalId, CancellationToken ct)
+    {
+        await using var cmd = target.DataSource.CreateCommand("SELECT id FROM users WHERE tenant_id = $1 AND external_id = $2");
+        cmd.Parameters.Add(new Npgsql.NpgsqlParameter { Value = tenantId });
+        cmd.Parameters.Add(new Npgsql.NpgsqlParameter { Value = externalId });
+        return await cmd.ExecuteScalarAsync(ct) as Guid? ?? throw new BotStoreNotFoundException($"tenant {tenantId} has no user '{externalId}'");
+    }
+
     private static void Confirm(Tenant tenant, IReadOnlyList<(string Table, long Rows)> remaining)
     {
         var table = Output.Table("table", ">rows");

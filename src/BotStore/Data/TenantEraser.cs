@@ -1,3 +1,4 @@
+using BotStore.Data.Internal;
 using BotStore.Internal;
 using Npgsql;
 using NpgsqlTypes;
@@ -120,13 +121,8 @@ public sealed class TenantEraser(NpgsqlDataSource dataSource)
                 deleted = await ExecuteAsync(table == "tenants" ? "DELETE FROM tenants WHERE id = $1" : "DELETE FROM api_tokens WHERE tenant_id = $1", ct, tenantId);
                 break;
             default:
-                var sql = string.Format(System.Globalization.CultureInfo.InvariantCulture, ByTenantSql, table);
-                for (long n = batchSize; n == batchSize;)
-                {
-                    n = await ExecuteAsync(sql, ct, tenantId, batchSize);
-                    deleted += n;
-                    progress?.Report(new(table, deleted, false));
-                }
+                deleted = await BatchedDelete.UntilDoneAsync(dataSource, string.Format(System.Globalization.CultureInfo.InvariantCulture, ByTenantSql, table),
+                    batchSize, n => progress?.Report(new(table, n, false)), ct, tenantId);
                 break;
         }
         progress?.Report(new(table, deleted, true));

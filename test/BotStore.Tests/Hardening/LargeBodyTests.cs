@@ -1,10 +1,6 @@
 using System.Net;
-using System.Net.Http.Headers;
 using BotStore.Data;
-using BotStore.Server;
 using BotStore.Tests.Api;
-using BotStore.Tests.Infrastructure;
-using Npgsql;
 using static BotStore.Tests.Hardening.Http;
 
 namespace BotStore.Tests.Hardening;
@@ -17,33 +13,16 @@ namespace BotStore.Tests.Hardening;
 public sealed class LargeBodyTests : IAsyncLifetime
 {
     private const int PoolSize = 3;
-    private readonly TestDatabase _database = new();
-    private NpgsqlDataSource _pool = null!;
-    private WebApplication _app = null!;
-    private Uri _base = null!;
+    private readonly SmallPoolServer _server = new(PoolSize, "botstore-large");
 
-    public async Task InitializeAsync()
-    {
-        await _database.InitializeAsync();
-        _pool = new ConnectionSettings { MaxConnections = PoolSize, MinConnections = 0, ConnectionTimeoutSeconds = 5 }
-            .CreateDataSource(_database.ConnectionString, "botstore-large-test");
-        _app = ServeApp.Build(_pool, new ServeOptions { Urls = $"http://127.0.0.1:{TestCluster.FreePort()}" });
-        await _app.StartAsync();
-        _base = new Uri(_app.Urls.First());
-    }
+    public Task InitializeAsync() => _server.StartAsync();
 
-    public async Task DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-        await _pool.DisposeAsync();
-        await _database.DisposeAsync();
-    }
+    public Task DisposeAsync() => _server.DisposeAsync().AsTask();
 
     [Fact]
     public async Task Large_metadata_repeated_with_aborted_clients_is_stored_exactly_as_acknowledged()
     {
-        using var client = await TenantClientAsync();
+        var (_, client) = await _server.TenantClientAsync();
         var w = await ApiWorld.CreateAsync(client);
         var big = $$"""{"blob":"{{new string('x', InputLimits.MaxJsonBytes - 20)}}"}""";
         var acknowledged = new List<Guid>();
@@ -82,22 +61,12 @@ public sealed class LargeBodyTests : IAsyncLifetime
             var stored = await OkAsync(await client.GetAsync($"/v1/messages/{id}"));
             Assert.Equal(InputLimits.MaxJsonBytes - 20, stored.GetProperty("metadata").GetProperty("blob").GetString()!.Length);
         }
-        var count = await _database.ScalarAsync<long>("SELECT count(*) FROM message_history WHERE session_id = $1", w.SessionId);
-        Assert.Equal(count, await _database.ScalarAsync<int>("SELECT message_count FROM user_sessions WHERE id = $1", w.SessionId));
-        Assert.Equal(0L, await _database.ScalarAsync<long>("SELECT count(*) FROM message_history WHERE session_id = $1 AND content = 'x'", w.SessionId));
+        var count = await _server.Database.ScalarAsync<long>("SELECT count(*) FROM message_history WHERE session_id = $1", w.SessionId);
+        Assert.Equal(count, await _server.Database.ScalarAsync<int>("SELECT message_count FROM user_sessions WHERE id = $1", w.SessionId));
+        Assert.Equal(0L, await _server.Database.ScalarAsync<long>("SELECT count(*) FROM message_history WHERE session_id = $1 AND content = 'x'", w.SessionId));
 
         // Another request is served at once, and no connection is left busy.
         await OkAsync(await client.GetAsync($"/v1/sessions/{w.SessionId}/messages?limit=5"));
-        await using var busy = _pool.CreateCommand(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'botstore-large-test' AND state <> 'idle' AND pid <> pg_backend_pid()");
-        Assert.Equal(0L, (long)(await busy.ExecuteScalarAsync())!);
-    }
-
-    private async Task<HttpClient> TenantClientAsync()
-    {
-        var (_, token) = await new TenantStore(_pool).CreateAsync($"large-{Guid.NewGuid():N}"[..20]);
-        var client = new HttpClient { BaseAddress = _base };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return client;
+        Assert.Equal(0L, await _server.BusyConnectionsAsync());
     }
 }
