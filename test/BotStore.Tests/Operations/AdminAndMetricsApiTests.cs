@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
-using BotStore.Cli.Serve;
-using BotStore.Cli.Serve.Operations;
+using BotStore.Server;
+using BotStore.Server.Operations;
 using BotStore.Maintenance;
 using BotStore.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
