@@ -11,7 +11,7 @@ namespace BotStore.Server;
 public static class AdminApi
 {
     /// <summary>
-    /// Maps <c>GET /admin/db/tables</c>, <c>indexes</c>, <c>queries?limit=20&amp;order=total|mean|calls</c>,
+    /// Maps <c>GET /admin/db/health</c> (the health checks), <c>tenants?limit=20</c>, <c>tables</c>, <c>indexes</c>, <c>queries?limit=20&amp;order=total|mean|calls</c>,
     /// <c>vacuum</c>, <c>connections</c>, <c>partitions</c> and <c>maintenance?limit=20&amp;task=...</c> (the run history).
     /// Needs <c>AddBotStoreOperations</c>. When <paramref name="isAdmin"/> is given, a request it refuses gets 401;
     /// without it the caller must protect the returned group (e.g. with an endpoint filter or authorization policy).
@@ -25,6 +25,8 @@ public static class AdminApi
                 ? await next(context)
                 : Results.Json(new { error = "admin token required" }, AdminJson, statusCode: StatusCodes.Status401Unauthorized));
         }
+        group.MapGet("/health", async (DatabaseReports reports, CancellationToken ct) => Json(await reports.HealthChecksAsync(null, ct)));
+        group.MapGet("/tenants", async (DatabaseReports reports, int? limit, CancellationToken ct) => Json(await reports.TenantsAsync(limit ?? 20, ct)));
         group.MapGet("/tables", async (DatabaseReports reports, CancellationToken ct) => Json(await reports.TablesAsync(ct)));
         group.MapGet("/indexes", async (DatabaseReports reports, CancellationToken ct) => Json(await reports.IndexesAsync(ct)));
         group.MapGet("/queries", async (DatabaseReports reports, int? limit, string? order, CancellationToken ct) =>

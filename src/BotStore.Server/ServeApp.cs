@@ -1,5 +1,6 @@
 using System.Text.Json;
 using BotStore.Data;
+using BotStore.Server.Dashboard;
 using BotStore.Server.Operations;
 using Microsoft.Extensions.Configuration;
 using Npgsql;
@@ -45,10 +46,11 @@ public static class ServeApp
         services.AddProblemDetails();
         services.AddExceptionHandler<Problems>();
         services.AddOpenApi();
+        services.AddBotStoreDashboard(DashboardOptions.FromConfiguration(configuration));
         return services;
     }
 
-    /// <summary>Adds the middleware (metrics, problem details, tenant and admin authentication) and maps every route: /health, /openapi, /admin, /metrics, /v1.</summary>
+    /// <summary>Adds the middleware (metrics, problem details, tenant and admin authentication) and maps every route: /health, /openapi, /admin, /metrics, /v1, /dashboard, /docs.</summary>
     public static WebApplication MapBotStore(this WebApplication app)
     {
         app.UseRequestMetrics();
@@ -66,6 +68,7 @@ public static class ServeApp
         v1.MapEnumsApi();
         v1.MapTasksApi().MapMemoriesApi().MapDocumentsApi();
         v1.MapConversationApi();
+        app.MapBotStoreDashboard();
         return app;
     }
 
