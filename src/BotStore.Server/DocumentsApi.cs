@@ -1,6 +1,7 @@
 using BotStore.Data;
 using BotStore.Enums;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 
 namespace BotStore.Server;
 
@@ -10,25 +11,29 @@ namespace BotStore.Server;
 /// </summary>
 internal static class DocumentsApi
 {
-    public static RouteGroupBuilder MapDocumentsApi(this RouteGroupBuilder v1)
-    {
-        v1.MapPut("/bots/{id}/documents/{**path}", async Task<Results<Created<KbDocument>, Ok<KbDocument>>> (string id, string path, DocumentBody body, CallerTenant tenant,
-            DocumentStore documents, CancellationToken ct) =>
-        {
-            var state = new DocumentState(ApiArgs.Required(body.SyncStatus, "sync_status"), body.ContentHash, body.SizeBytes, body.Error);
-            var (document, created) = await documents.UpsertAsync(tenant.Id, ApiArgs.Id(id, "bot"), path, state, ct);
-            return created ? TypedResults.Created($"/v1/bots/{document.BotId}/documents/{path}", document) : TypedResults.Ok(document);
-        }).WithName("PutDocument");
+    internal sealed record DocumentBody(SyncStatus? SyncStatus, string? ContentHash, long? SizeBytes, string? Error);
 
-        v1.MapGet("/bots/{id}/documents", async (string id, string? sync_status, string? limit, string? after, CallerTenant tenant,
-            DocumentStore documents, ServeOptions options, CancellationToken ct) =>
-        {
-            var statuses = sync_status?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-                .Select(EnumCatalog.Parse<SyncStatus>).ToArray();
-            return TypedResults.Ok(await documents.ListAsync(tenant.Id, ApiArgs.Id(id, "bot"), statuses, after, ApiArgs.Limit(limit, options), ct));
-        }).WithName("ListDocuments");
-        return v1;
+    public static IEndpointRouteBuilder MapDocumentsApi(this IEndpointRouteBuilder app)
+    {
+        var documents = app.MapGroup("/v1/bots/{id}/documents").WithTags("Documents");
+        documents.MapPut("/{**path}", PutDocument).WithName(nameof(PutDocument));
+        documents.MapGet("", ListDocuments).WithName(nameof(ListDocuments));
+        return app;
     }
 
-    internal sealed record DocumentBody(SyncStatus? SyncStatus, string? ContentHash, long? SizeBytes, string? Error);
+    public static async Task<Results<Created<KbDocument>, Ok<KbDocument>>> PutDocument(string id, string path, DocumentBody body,
+        CallerTenant tenant, DocumentStore documents, CancellationToken ct)
+    {
+        var state = new DocumentState(ApiInput.Required(body.SyncStatus, "sync_status"), body.ContentHash, body.SizeBytes, body.Error);
+        var (document, created) = await documents.UpsertAsync(tenant.Id, ApiInput.Id(id, "bot id"), path, state, ct);
+        return created ? TypedResults.Created($"/v1/bots/{document.BotId}/documents/{path}", document) : TypedResults.Ok(document);
+    }
+
+    public static async Task<Ok<Page<KbDocument>>> ListDocuments(string id, [FromQuery(Name = "sync_status")] string? syncStatus, string? limit,
+        string? after, CallerTenant tenant, DocumentStore documents, ServeOptions options, CancellationToken ct)
+    {
+        var statuses = syncStatus?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(EnumCatalog.Parse<SyncStatus>).ToArray();
+        return TypedResults.Ok(await documents.ListAsync(tenant.Id, ApiInput.Id(id, "bot id"), statuses, after, ApiInput.Limit(limit, options), ct));
+    }
 }

@@ -1,13 +1,16 @@
 using BotStore.Enums;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace BotStore.Server;
 
 /// <summary><c>GET /v1/enums</c>: the seed's reference table, as <c>botstore enums --json</c> prints it.</summary>
 internal static class EnumsApi
 {
-    public static RouteGroupBuilder MapEnumsApi(this RouteGroupBuilder v1)
+    public static IEndpointRouteBuilder MapEnumsApi(this IEndpointRouteBuilder app)
     {
-        v1.MapGet("/enums", () => TypedResults.Ok(EnumCatalog.Entries)).WithName("ListEnums");
-        return v1;
+        app.MapGroup("/v1/enums").WithTags("Enums").MapGet("", ListEnums).WithName(nameof(ListEnums));
+        return app;
     }
+
+    public static Ok<IEnumerable<EnumEntry>> ListEnums() => TypedResults.Ok(EnumCatalog.Entries);
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using BotStore.Data;
 using BotStore.Enums;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 
 namespace BotStore.Server;
 
@@ -11,37 +12,43 @@ namespace BotStore.Server;
 /// </summary>
 internal static class MemoriesApi
 {
-    public static RouteGroupBuilder MapMemoriesApi(this RouteGroupBuilder v1)
+    internal sealed record MemoryBody(JsonElement? Value, DateTimeOffset? ExpiresAt);
+
+    public static IEndpointRouteBuilder MapMemoriesApi(this IEndpointRouteBuilder app)
     {
-        v1.MapPut("/bots/{id}/memories/{type}/{key}", async Task<Results<Created<Memory>, Ok<Memory>>> (string id, string type, string key, string? user_id, MemoryBody body,
-            CallerTenant tenant, MemoryStore memories, CancellationToken ct) =>
-        {
-            if (body.Value is not { } value)
-                throw new BotStoreValidationException("value is required (any JSON value)");
-            var (memory, created) = await memories.UpsertAsync(tenant.Id, Key(id, type, key, user_id), value, body.ExpiresAt, ct);
-            return created ? TypedResults.Created($"/v1/bots/{memory.BotId}/memories/{type}/{Uri.EscapeDataString(key)}", memory) : TypedResults.Ok(memory);
-        }).WithName("PutMemory");
-
-        v1.MapGet("/bots/{id}/memories/{type}/{key}", async (string id, string type, string key, string? user_id, CallerTenant tenant,
-            MemoryStore memories, CancellationToken ct) =>
-            TypedResults.Ok(await memories.GetAsync(tenant.Id, Key(id, type, key, user_id), ct))).WithName("GetMemory");
-
-        v1.MapDelete("/bots/{id}/memories/{type}/{key}", async (string id, string type, string key, string? user_id, CallerTenant tenant,
-            MemoryStore memories, CancellationToken ct) =>
-        {
-            await memories.DeleteAsync(tenant.Id, Key(id, type, key, user_id), ct);
-            return TypedResults.NoContent();
-        }).WithName("DeleteMemory");
-
-        v1.MapGet("/bots/{id}/memories", async (string id, string? type, string? user_id, string? limit, string? after, CallerTenant tenant,
-            MemoryStore memories, ServeOptions options, CancellationToken ct) =>
-            TypedResults.Ok(await memories.ListAsync(tenant.Id, ApiArgs.Id(id, "bot"), ApiArgs.OptionalEnum<MemoryType>(type),
-                ApiArgs.OptionalId(user_id, "user"), after, ApiArgs.Limit(limit, options), ct))).WithName("ListMemories");
-        return v1;
+        var memories = app.MapGroup("/v1/bots/{id}/memories").WithTags("Memories");
+        memories.MapPut("/{type}/{key}", PutMemory).WithName(nameof(PutMemory));
+        memories.MapGet("/{type}/{key}", GetMemory).WithName(nameof(GetMemory));
+        memories.MapDelete("/{type}/{key}", DeleteMemory).WithName(nameof(DeleteMemory));
+        memories.MapGet("", ListMemories).WithName(nameof(ListMemories));
+        return app;
     }
 
-    private static MemoryKey Key(string botId, string type, string key, string? userId) =>
-        new(ApiArgs.Id(botId, "bot"), EnumCatalog.Parse<MemoryType>(type), ApiArgs.OptionalId(userId, "user"), key);
+    public static async Task<Results<Created<Memory>, Ok<Memory>>> PutMemory(string id, string type, string key,
+        [FromQuery(Name = "user_id")] string? userId, MemoryBody body, CallerTenant tenant, MemoryStore memories, CancellationToken ct)
+    {
+        if (body.Value is not { } value)
+            throw new BotStoreValidationException("value is required (any JSON value)");
+        var (memory, created) = await memories.UpsertAsync(tenant.Id, Key(id, type, key, userId), value, body.ExpiresAt, ct);
+        return created ? TypedResults.Created($"/v1/bots/{memory.BotId}/memories/{type}/{Uri.EscapeDataString(key)}", memory) : TypedResults.Ok(memory);
+    }
 
-    internal sealed record MemoryBody(JsonElement? Value, DateTimeOffset? ExpiresAt);
+    public static async Task<Ok<Memory>> GetMemory(string id, string type, string key, [FromQuery(Name = "user_id")] string? userId,
+        CallerTenant tenant, MemoryStore memories, CancellationToken ct) =>
+        TypedResults.Ok(await memories.GetAsync(tenant.Id, Key(id, type, key, userId), ct));
+
+    public static async Task<NoContent> DeleteMemory(string id, string type, string key, [FromQuery(Name = "user_id")] string? userId,
+        CallerTenant tenant, MemoryStore memories, CancellationToken ct)
+    {
+        await memories.DeleteAsync(tenant.Id, Key(id, type, key, userId), ct);
+        return TypedResults.NoContent();
+    }
+
+    public static async Task<Ok<Page<Memory>>> ListMemories(string id, string? type, [FromQuery(Name = "user_id")] string? userId, string? limit,
+        string? after, CallerTenant tenant, MemoryStore memories, ServeOptions options, CancellationToken ct) =>
+        TypedResults.Ok(await memories.ListAsync(tenant.Id, ApiInput.Id(id, "bot id"), ApiInput.OptionalEnum<MemoryType>(type),
+            ApiInput.OptionalId(userId, "user_id"), after, ApiInput.Limit(limit, options), ct));
+
+    private static MemoryKey Key(string botId, string type, string key, string? userId) =>
+        new(ApiInput.Id(botId, "bot id"), EnumCatalog.Parse<MemoryType>(type), ApiInput.OptionalId(userId, "user_id"), key);
 }

@@ -27,6 +27,24 @@ internal sealed class Problems(ILogger<Problems> logger) : IExceptionHandler
         return true;
     }
 
+    /// <summary>
+    /// An endpoint filter with the same mapping, for route groups a host maps without <c>MapBotStore</c>'s exception
+    /// handler (e.g. <see cref="AdminApi.MapAdminApi"/> alone): known errors become problem results, the rest propagate.
+    /// </summary>
+    public static async ValueTask<object?> Filter(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        try
+        {
+            return await next(context);
+        }
+        catch (Exception ex) when (Classify(ex) is { Status: not StatusCodes.Status500InternalServerError } problem)
+        {
+            if (problem.Status == StatusCodes.Status503ServiceUnavailable)
+                context.HttpContext.Response.Headers.RetryAfter = "1";
+            return Result(problem.Status, problem.Detail);
+        }
+    }
+
     /// <summary>A problem result for an endpoint to return directly.</summary>
     public static ProblemHttpResult Result(int status, string detail) =>
         TypedResults.Problem(detail: detail, statusCode: status, title: Title(status));

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using BotStore.Data;
 using BotStore.Server.Dashboard;
 using BotStore.Server.Operations;
 using Microsoft.Extensions.Configuration;
@@ -34,14 +33,11 @@ public static class ServeApp
     {
         services.AddSingleton(dataSource);
         services.AddSingleton(options);
-        services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<TenantStore>();
+        services.AddBotStoreStores();
         services.AddSingleton<TenantAuth>();
-        services.AddSingleton<TaskStore>().AddSingleton<ApprovalStore>().AddSingleton<MemoryStore>().AddSingleton<DocumentStore>();
         services.AddSingleton(new SweeperOptions()).AddHostedService<ExpirySweeper>();
         services.AddBotStoreOperations(OperationsOptions.FromConfiguration(configuration));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true); // binding errors reach Problems with their reason
-        services.AddConversationStores();
         services.ConfigureHttpJsonOptions(json => Configure(json.SerializerOptions));
         services.AddProblemDetails();
         services.AddExceptionHandler<Problems>();
@@ -64,10 +60,9 @@ public static class ServeApp
         app.MapHealthApi();
         app.MapAdminApi();
         app.MapMetrics();
-        var v1 = app.MapGroup("/v1");
-        v1.MapEnumsApi();
-        v1.MapTasksApi().MapMemoriesApi().MapDocumentsApi();
-        v1.MapConversationApi();
+        app.MapEnumsApi();
+        app.MapBotsApi().MapUsersApi().MapSessionsApi().MapMessagesApi().MapAnalyticsApi();
+        app.MapTasksApi().MapApprovalsApi().MapMemoriesApi().MapDocumentsApi();
         app.MapBotStoreDashboard();
         return app;
     }

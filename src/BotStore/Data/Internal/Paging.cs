@@ -2,8 +2,11 @@ using Npgsql;
 
 namespace BotStore.Data.Internal;
 
-/// <summary>The shared mechanics of keyset lists: reading a page behind an existence check, and parsing cursors.</summary>
-internal static class Lists
+/// <summary>
+/// The one paging helper of keyset lists: cutting a page from take + 1 rows, reading a page behind an existence
+/// check, and parsing cursors. Every store's list goes through <see cref="Page{T}"/>.
+/// </summary>
+internal static class Paging
 {
     /// <summary>
     /// Executes a batch whose first statement answers whether the list's parent (a bot, a task) exists and whose
@@ -20,8 +23,12 @@ internal static class Lists
         var items = new List<T>();
         while (await reader.ReadAsync(ct))
             items.Add(read(reader));
-        return items.Count <= take ? new Page<T>(items, null) : new Page<T>(items[..take], cursor(items[take - 1]));
+        return Page(items, take, cursor);
     }
+
+    /// <summary>A page from up to <paramref name="take"/> + 1 rows: the extra row only says that there is a next page.</summary>
+    public static Page<T> Page<T>(List<T> rows, int take, Func<T, string> cursorOf) =>
+        rows.Count > take ? new Page<T>(rows[..take], cursorOf(rows[take - 1])) : new Page<T>(rows, null);
 
     /// <summary>Parses a cursor of <paramref name="parts"/> parts; anything that does not parse is a validation error.</summary>
     public static T? ParseCursor<T>(string? after, int parts, Func<string[], T> parse) where T : struct
