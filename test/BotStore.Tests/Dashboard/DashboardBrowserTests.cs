@@ -191,12 +191,14 @@ public sealed class DashboardBrowserTests(DashboardSite site) : IClassFixture<Da
     {
         await using var browser = await site.OpenBrowserAsync();
         var page = browser.Page;
+        // Generous waits: on a loaded machine Scalar's 3 MB script takes a while to load and run.
+        page.SetDefaultTimeout(120_000);
         var document = page.WaitForResponseAsync(r => r.Url.EndsWith("/openapi/v1.json", StringComparison.Ordinal));
         await page.GotoAsync("/docs/");
         Assert.Equal(200, (await document).Status);
         // Scalar lists the operations by tag once it has rendered the document.
         foreach (var tag in new[] { "Bots", "Messages", "Tasks", "Admin" })
-            await page.GetByText(tag, new() { Exact = true }).First.WaitForAsync(new() { Timeout = 60_000 });
+            await page.GetByText(tag, new() { Exact = true }).First.WaitForAsync();
         await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
         await browser.ScreenshotAsync("docs", fullPage: false); // Scalar's page is tens of thousands of pixels long
         browser.AssertClean();
