@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
-# bench: the bench test runs pgbench, psql and gnuplot.
-scripts/ensure-deps.sh server pgbouncer bench
+# bench: the bench test runs pgbench, psql and gnuplot; browser: the dashboard tests run Chromium.
+scripts/ensure-deps.sh server pgbouncer bench browser
 
 results=".botstore/test-results"
 rm -rf "$results"

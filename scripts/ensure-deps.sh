@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages BotStore needs when they are missing: as root through apt-get, otherwise it prints
-# the exact command and fails. Usage: scripts/ensure-deps.sh [server] [pgbouncer] [bench] [wrk]
+# the exact command and fails. Usage: scripts/ensure-deps.sh [server] [pgbouncer] [bench] [wrk] [browser]
 set -euo pipefail
 
 want=()
@@ -15,6 +15,8 @@ for need in "$@"; do
             command -v pgbackrest >/dev/null || want+=(pgbackrest) ;;
     pgbouncer) command -v pgbouncer >/dev/null || want+=(pgbouncer) ;;
     wrk) command -v wrk >/dev/null || want+=(wrk) ;;
+    # browser: the dashboard tests drive Debian's Chromium headless (Playwright is told where it is; it downloads nothing).
+    browser) command -v chromium >/dev/null || want+=(chromium fonts-dejavu-core) ;;
     bench) command -v pgbench >/dev/null || want+=(postgresql-contrib postgresql-client)
            command -v gnuplot >/dev/null || want+=(gnuplot-nox) ;;
     *) echo "ensure-deps: unknown need '$need'" >&2; exit 2 ;;

@@ -14,7 +14,7 @@ namespace BotStore.Server;
 public static class AdminApi
 {
     /// <summary>
-    /// Maps <c>GET /admin/db/tables</c>, <c>indexes</c>, <c>queries?limit=20&amp;order=total|mean|calls</c>,
+    /// Maps <c>GET /admin/db/health</c> (the health checks), <c>tenants?limit=20</c>, <c>tables</c>, <c>indexes</c>, <c>queries?limit=20&amp;order=total|mean|calls</c>,
     /// <c>vacuum</c>, <c>connections</c>, <c>partitions</c> and <c>maintenance?limit=20&amp;task=...</c> (the run history).
     /// Needs <c>AddBotStoreOperations</c>. When <paramref name="isAdmin"/> is given, a request it refuses gets 401;
     /// without it the caller must protect the returned group (e.g. with an endpoint filter or authorization policy).
@@ -29,6 +29,8 @@ public static class AdminApi
                 ? await next(context)
                 : Problems.Result(StatusCodes.Status401Unauthorized, "an administrator token is required"));
         }
+        group.MapGet("/health", Health).WithName("AdminHealth");
+        group.MapGet("/tenants", Tenants).WithName("AdminTenants");
         group.MapGet("/tables", Tables).WithName("AdminTables");
         group.MapGet("/indexes", Indexes).WithName("AdminIndexes");
         group.MapGet("/queries", Queries).WithName("AdminQueries");
@@ -38,6 +40,10 @@ public static class AdminApi
         group.MapGet("/maintenance", Maintenance).WithName("AdminMaintenance");
         return group;
     }
+
+    private static async Task<IResult> Health(DatabaseReports reports, CancellationToken ct) => Json(await reports.HealthChecksAsync(null, ct));
+
+    private static async Task<IResult> Tenants(DatabaseReports reports, int? limit, CancellationToken ct) => Json(await reports.TenantsAsync(limit ?? 20, ct));
 
     private static async Task<IResult> Tables(DatabaseReports reports, CancellationToken ct) => Json(await reports.TablesAsync(ct));
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using BotStore.Server.Dashboard;
 using BotStore.Server.Operations;
 using BotStore.Data;
 using Microsoft.Extensions.Configuration;
@@ -66,10 +67,11 @@ public static class ServeApp
             return Task.CompletedTask;
         }));
         services.AddTenantLimits(options);
+        services.AddBotStoreDashboard(DashboardOptions.FromConfiguration(configuration));
         return services;
     }
 
-    /// <summary>Adds the middleware (metrics, problem details, tenant and admin authentication) and maps every route: /health, /openapi, /admin, /metrics, /v1.</summary>
+    /// <summary>Adds the middleware (metrics, problem details, tenant and admin authentication) and maps every route: /health, /openapi, /admin, /metrics, /v1, /dashboard, /docs.</summary>
     public static WebApplication MapBotStore(this WebApplication app)
     {
         app.UseRequestMetrics();
@@ -87,6 +89,7 @@ public static class ServeApp
         app.MapEnumsApi();
         app.MapBotsApi().MapUsersApi().MapSessionsApi().MapMessagesApi().MapAnalyticsApi();
         app.MapTasksApi().MapApprovalsApi().MapMemoriesApi().MapDocumentsApi();
+        app.MapBotStoreDashboard();
         return app;
     }
 

@@ -5,16 +5,18 @@ using BotStore.Monitoring;
 
 namespace BotStore.Cli.Commands;
 
-/// <summary><c>botstore report tables|indexes|queries|vacuum|connections|partitions</c>: the monitoring reports.</summary>
+/// <summary><c>botstore report health|tables|indexes|queries|vacuum|connections|partitions|tenants</c>: the monitoring reports.</summary>
 internal static class ReportCommand
 {
     public static Command Create()
     {
-        var limit = new Option<int>("--limit") { Description = "how many statements", DefaultValueFactory = _ => 20 };
+        var limit = new Option<int>("--limit") { Description = "how many statements or tenants", DefaultValueFactory = _ => 20 };
         var order = new Option<string>("--order") { Description = "rank by total | mean | calls (execution time or count)", DefaultValueFactory = _ => "total" };
         order.AcceptOnlyFromAmong("total", "mean", "calls");
         return new Command("report", "Print a monitoring report as an aligned table, or --json.")
         {
+            Report("health", "The health checks, each ok or PROBLEM with one line of why (the dashboard's overview checks).",
+                (r, _, ct) => r.HealthChecksAsync(null, ct), PrintHealth),
             Report("tables", "Table sizes (total, heap, indexes), rows and estimated heap bloat; partitioned parents sum their partitions.",
                 (r, _, ct) => r.TablesAsync(ct), PrintTables),
             Report("indexes", "Index usage (scans, tuples, size), estimated bloat, and unused, redundant and invalid indexes.",
@@ -27,6 +29,8 @@ internal static class ReportCommand
                 (r, _, ct) => r.ConnectionsAsync(ct), PrintConnections),
             Report("partitions", "Each partitioned table's runway, default-partition rows, retention and size.",
                 (r, _, ct) => r.PartitionsAsync(ct), PrintPartitions),
+            Report("tenants", "The tenants with most messages: messages, their bytes, bots and users (a block sample on large tables).",
+                (r, p, ct) => r.TenantsAsync(p.GetValue(limit), ct), PrintTenants, limit),
         };
     }
 
@@ -47,6 +51,25 @@ internal static class ReportCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    private static void PrintHealth(IReadOnlyList<HealthCheck> checks)
+    {
+        var table = Output.Table("check", "status", "detail");
+        foreach (var c in checks)
+            table.Row(c.Title, c.Ok ? "ok" : "PROBLEM", c.Detail);
+        Output.Print(table);
+    }
+
+    private static void PrintTenants(TenantReport report)
+    {
+        var table = Output.Table(">id", "tenant", "active", ">messages", ">message bytes", "latest message", ">bots", ">users");
+        foreach (var t in report.Top)
+            table.Row(t.Id, t.Name, t.IsActive ? "yes" : "no", t.Messages, Output.Bytes(t.MessageBytes), t.LatestMessage, t.Bots, t.Users);
+        Output.Print(table);
+        Output.Line(report.SampledPercent is { } p
+            ? $"{report.Tenants} tenants; message figures scaled from a {p.ToString("0.##", CultureInfo.InvariantCulture)}% block sample"
+            : $"{report.Tenants} tenants");
     }
 
     private static void PrintTables(IReadOnlyList<TableReport> rows)

@@ -72,6 +72,7 @@ internal static class ServeCommand
                 configure: target.Embedded is { } cluster ? s => s.AddSingleton(cluster).AddHostedService<EmbeddedClusterSupervisor>() : null);
             await app.StartAsync(ct);
             Output.Line($"BotStore API on {string.Join(", ", app.Urls)} (database: {target.Description}). Ctrl+C stops it.");
+            Output.Line($"API reference: {app.Urls.First()}/docs/; operator's dashboard: {app.Urls.First()}/dashboard/ (sign in with 'botstore tenants admin-token').");
             if ((await new TenantStore(target.DataSource).ListAsync(limit: 1, ct: ct)).Items.Count == 0)
                 PrintFirstSteps(app.Urls.First(), parseResult.GetValue(CommonOptions.DataDir)!);
             await app.WaitForShutdownAsync(ct);

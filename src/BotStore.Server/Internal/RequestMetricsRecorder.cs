@@ -17,6 +17,20 @@ internal sealed class RequestMetricsRecorder
         _latency.GetOrAdd((method, route), _ => new Histogram()).Observe(elapsed.TotalSeconds);
     }
 
+    /// <summary>Requests and their summed latency since the process started, over every route (for the dashboard's charts).</summary>
+    public (long Requests, double Seconds) Totals()
+    {
+        var requests = 0L;
+        var seconds = 0.0;
+        foreach (var h in _latency.Values)
+        {
+            var (_, sum, total) = h.Snapshot();
+            requests += total;
+            seconds += sum;
+        }
+        return (requests, seconds);
+    }
+
     public void WriteTo(PrometheusWriter w)
     {
         w.Family("botstore_http_requests_total", "counter", "HTTP requests by method, route template and status code.");

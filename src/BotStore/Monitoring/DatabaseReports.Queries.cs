@@ -27,8 +27,7 @@ public sealed partial class DatabaseReports
         PostgresErrors.Guard(async () =>
         {
             await using var conn = await dataSource.OpenConnectionAsync(ct);
-            await using var find = new NpgsqlCommand("SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_stat_statements'", conn);
-            if (await find.ExecuteScalarAsync(ct) is not string schema)
+            if (await StatStatementsSchemaAsync(conn, ct) is not { } schema)
                 return new SlowQueryReport(false, "pg_stat_statements is not installed in this database: run 'botstore migrate' as a superuser on a server that offers it (postgresql-contrib)", []);
             var orderBy = order switch
             {
@@ -59,6 +58,29 @@ public sealed partial class DatabaseReports
             }
             return new SlowQueryReport(true, null, queries);
         });
+
+    /// <summary>
+    /// Starts pg_stat_statements' figures afresh for this database (e.g. after an index was added, to see its effect).
+    /// Returns false when pg_stat_statements is not installed here.
+    /// </summary>
+    public Task<bool> ResetQueryStatisticsAsync(CancellationToken ct = default) =>
+        PostgresErrors.Guard(async () =>
+        {
+            await using var conn = await dataSource.OpenConnectionAsync(ct);
+            if (await StatStatementsSchemaAsync(conn, ct) is not { } schema)
+                return false;
+            await using var reset = new NpgsqlCommand($"""
+                SELECT {SqlText.Ident(schema)}.pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0)
+                """, conn);
+            await reset.ExecuteNonQueryAsync(ct);
+            return true;
+        });
+
+    private static async Task<string?> StatStatementsSchemaAsync(NpgsqlConnection conn, CancellationToken ct)
+    {
+        await using var find = new NpgsqlCommand("SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_stat_statements'", conn);
+        return await find.ExecuteScalarAsync(ct) as string;
+    }
 }
 
 /// <summary>The costliest statements, or why they cannot be shown.</summary>

@@ -53,6 +53,12 @@ public sealed class AdminAndMetricsApiTests(TestDatabase db) : IClassFixture<Tes
         Assert.True(history.GetProperty("partitions").GetInt32() >= 4);
         Assert.True(history.TryGetProperty("total_bytes", out _));
 
+        using var health = await JsonAsync("/admin/db/health");
+        var defaultRows = health.RootElement.EnumerateArray().Single(c => c.GetProperty("name").GetString() == "default_partition_rows");
+        Assert.True(defaultRows.GetProperty("ok").GetBoolean());
+        using var tenants = await JsonAsync("/admin/db/tenants?limit=3");
+        Assert.True(tenants.RootElement.GetProperty("tenants").GetInt64() >= 0);
+
         using var indexes = await JsonAsync("/admin/db/indexes");
         Assert.Contains(indexes.RootElement.EnumerateArray(), i => i.GetProperty("name").GetString() == "idx_messages_session");
         using var queries = await JsonAsync("/admin/db/queries?limit=5&order=mean");

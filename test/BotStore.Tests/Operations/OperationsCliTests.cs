@@ -67,7 +67,7 @@ public sealed class OperationsCliTests(TestDatabase db) : IClassFixture<TestData
         Assert.Contains("analyze", history.Stdout);
         Assert.Contains("succeeded", history.Stdout);
 
-        foreach (var report in new[] { "tables", "indexes", "queries", "vacuum", "connections", "partitions" })
+        foreach (var report in new[] { "health", "tables", "indexes", "queries", "vacuum", "connections", "partitions", "tenants" })
         {
             var printed = await RunAsync("report", report, "--json");
             Assert.True(printed.ExitCode == 0, $"report {report}: {printed.Stderr}");
@@ -75,6 +75,9 @@ public sealed class OperationsCliTests(TestDatabase db) : IClassFixture<TestData
         }
         var tables = await RunAsync("report", "tables");
         Assert.Contains("message_history", tables.Stdout);
+        var health = await RunAsync("report", "health");
+        Assert.Contains("Default partitions empty", health.Stdout);
+        Assert.Contains("pg_stat_statements", health.Stdout);
 
         var explain = await RunAsync("explain", "UPDATE tenants SET name = 'changed'");
         Assert.Equal(0, explain.ExitCode);

@@ -1,0 +1,66 @@
+using BotStore.Monitoring;
+using BotStore.Server.Internal;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace BotStore.Server.Dashboard.Internal;
+
+/// <summary>One sample: the database's counters and the server's own request totals at one moment.</summary>
+internal sealed record Sample(DateTimeOffset At, int ServerConnections, long CommittedTransactions, long DatabaseBytes,
+    long Requests, double RequestSeconds);
+
+/// <summary>
+/// Samples the database (<see cref="DatabaseReports.StatisticsAsync"/>) and this server's request totals every
+/// <see cref="DashboardOptions.SampleInterval"/> into a ring of the last <see cref="DashboardOptions.SampleHistory"/>,
+/// so the dashboard's charts work without Prometheus. Memory only: a restart starts the charts afresh.
+/// </summary>
+internal sealed partial class DashboardSampler(DatabaseReports reports, RequestMetricsRecorder requests, DashboardOptions options,
+    TimeProvider clock, ILogger<DashboardSampler> logger) : BackgroundService
+{
+    private readonly Queue<Sample> _ring = new();
+    private readonly Lock _lock = new();
+
+    /// <summary>The samples, oldest first.</summary>
+    public IReadOnlyList<Sample> Samples
+    {
+        get
+        {
+            lock (_lock)
+                return _ring.ToList();
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.SampleInterval, clock);
+        do
+        {
+            await SampleOnceAsync(stoppingToken);
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    private async Task SampleOnceAsync(CancellationToken ct)
+    {
+        try
+        {
+            var s = await reports.StatisticsAsync(ct);
+            var (count, seconds) = requests.Totals();
+            var capacity = Math.Max(2, (int)(options.SampleHistory / options.SampleInterval));
+            lock (_lock)
+            {
+                _ring.Enqueue(new Sample(clock.GetUtcNow(), s.ServerConnections, s.CommittedTransactions, s.DatabaseBytes, count, seconds));
+                while (_ring.Count > capacity)
+                    _ring.Dequeue();
+            }
+        }
+        catch (BotStoreException ex)
+        {
+            // The database is away: the chart shows a gap, the server keeps running.
+            LogSampleFailed(logger, ex.Message);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "dashboard sample skipped: {Reason}")]
+    private static partial void LogSampleFailed(ILogger logger, string reason);
+}
