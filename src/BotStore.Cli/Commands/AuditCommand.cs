@@ -1,6 +1,6 @@
 using System.CommandLine;
 using BotStore.Cli.Infrastructure;
-using BotStore.Scale;
+using BotStore.Tooling.StorageAudit;
 
 namespace BotStore.Cli.Commands;
 
@@ -9,8 +9,8 @@ internal static class AuditCommand
 {
     public static Command Create()
     {
-        var sample = Counts.Option("--sample-rows", "rows sampled per table", 20_000);
-        var minRows = Counts.Option("--min-rows", "skip tables with fewer rows", 1_000);
+        var sample = CountOption.Create("--sample-rows", "rows sampled per table", 20_000);
+        var minRows = CountOption.Create("--min-rows", "skip tables with fewer rows", 1_000);
         var maxDistinct = new Option<int>("--max-distinct") { Description = "at most this many distinct values make a column enum-like (default 64)", DefaultValueFactory = _ => 64 };
         var schema = new Option<string[]>("--schema") { Description = "only this schema (repeatable); default every schema but PostgreSQL's own", AllowMultipleArgumentsPerToken = true };
         var table = new Option<string?>("--table") { Description = "only this table (name or schema.name)" };

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using BotStore.Cli.Bench;
+using BotStore.Tooling;
+using BotStore.Bench;
 using BotStore.Cli.Infrastructure;
 
 namespace BotStore.Cli.Commands;
@@ -8,11 +9,11 @@ namespace BotStore.Cli.Commands;
 /// <summary><c>botstore bench &lt;all|comparison&gt;</c>: BotStore's claims measured beside the tools a database engineer trusts.</summary>
 internal static class BenchCommand
 {
-    private static readonly Option<long> Messages = Counts.Option("--messages", "messages in the data set (0: 10M, or 100K with --quick)", 0);
+    private static readonly Option<long> Messages = CountOption.Create("--messages", "messages in the data set (0: 10M, or 100K with --quick)", 0);
     private static readonly Option<bool> Quick = new("--quick") { Description = "the one-minute variant: small data, 3 runs of 1 s" };
     private static readonly Option<int> Runs = new("--runs") { Description = "runs behind each median (default 5, 3 with --quick)" };
     private static readonly Option<double> Seconds = new("--seconds") { Description = "length of each throughput run (default 10, 1 with --quick)" };
-    private static readonly Option<long> IngestRows = Counts.Option("--ingest-rows", "rows per ingest run (0: a tenth of --messages, at least 20K)", 0);
+    private static readonly Option<long> IngestRows = CountOption.Create("--ingest-rows", "rows per ingest run (0: a tenth of --messages, at least 20K)", 0);
     private static readonly Option<string> Clients = new("--clients") { Description = "client counts of the throughput comparisons (default 8,64)", DefaultValueFactory = _ => "8,64" };
     private static readonly Option<string> Out = new("--out") { Description = "folder of the report and chart (default bench/results)", DefaultValueFactory = _ => Path.Combine("bench", "results") };
     private static readonly Option<string> Scratch = new("--scratch-db") { Description = "scratch database created on the target server (default botstore_bench)", DefaultValueFactory = _ => "botstore_bench" };

@@ -1,6 +1,7 @@
 using System.CommandLine;
+using BotStore.Tooling;
 using BotStore.Cli.Infrastructure;
-using BotStore.Scale;
+using BotStore.Tooling.LoadGeneration;
 using Spectre.Console;
 
 namespace BotStore.Cli.Commands;
@@ -10,13 +11,13 @@ internal static class LoadgenCommand
 {
     public static Command Create()
     {
-        var tenants = Counts.Option("--tenants", "tenants, with a Zipf-like spread of users", 100);
-        var users = Counts.Option("--users", "users across all tenants", 10_000);
-        var messages = Counts.Option("--messages", "messages in all", 1_000_000);
+        var tenants = CountOption.Create("--tenants", "tenants, with a Zipf-like spread of users", 100);
+        var users = CountOption.Create("--users", "users across all tenants", 10_000);
+        var messages = CountOption.Create("--messages", "messages in all", 1_000_000);
         var months = new Option<int>("--months") { Description = "months of history before --until (default 3)", DefaultValueFactory = _ => 3 };
         var seed = new Option<long>("--seed") { Description = "seed of every random choice: the same seed gives the same data (default 42)", DefaultValueFactory = _ => 42 };
         var until = new Option<DateOnly?>("--until") { Description = "end of the history, a UTC date (default today); part of what defines the data" };
-        var batch = Counts.Option("--batch", "messages per transaction, the unit an interruption loses", 100_000);
+        var batch = CountOption.Create("--batch", "messages per transaction, the unit an interruption loses", 100_000);
         var command = new Command("loadgen", "Generate a production-like data set into the database (binary COPY; interrupt and rerun to resume).")
         {
             tenants, users, messages, months, seed, until, batch, CommonOptions.Json,

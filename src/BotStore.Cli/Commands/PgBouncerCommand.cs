@@ -1,6 +1,6 @@
 using System.CommandLine;
 using BotStore.Cli.Infrastructure;
-using BotStore.Pooling;
+using BotStore.Tooling.PgBouncer;
 
 namespace BotStore.Cli.Commands;
 

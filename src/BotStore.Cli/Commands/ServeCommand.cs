@@ -1,6 +1,6 @@
 using System.CommandLine;
 using BotStore.Cli.Infrastructure;
-using BotStore.Cli.Serve;
+using BotStore.Server;
 using BotStore.Data;
 using BotStore.Schema;
 
@@ -50,7 +50,7 @@ internal static class ServeCommand
 
     private static void PrintFirstSteps(string url, string dataDir)
     {
-        var dirArg = dataDir == Embedded.EmbeddedPostgresOptions.DefaultDataDirectory ? "" : $" --data-dir {dataDir}";
+        var dirArg = dataDir == Tooling.Embedded.EmbeddedPostgresOptions.DefaultDataDirectory ? "" : $" --data-dir {dataDir}";
         Output.Line($$"""
 
             No tenants yet. In another terminal, create one and store a first message:

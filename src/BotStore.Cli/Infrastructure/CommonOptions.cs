@@ -1,5 +1,5 @@
 using System.CommandLine;
-using BotStore.Embedded;
+using BotStore.Tooling.Embedded;
 
 namespace BotStore.Cli.Infrastructure;
 

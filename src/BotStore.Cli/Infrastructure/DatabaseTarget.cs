@@ -1,6 +1,5 @@
 using System.CommandLine;
-using BotStore.Embedded;
-using BotStore.Internal;
+using BotStore.Tooling.Embedded;
 using Npgsql;
 
 namespace BotStore.Cli.Infrastructure;

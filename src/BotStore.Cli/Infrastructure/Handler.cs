@@ -1,5 +1,4 @@
 using System.CommandLine;
-using BotStore.Internal;
 
 namespace BotStore.Cli.Infrastructure;
 

@@ -178,18 +178,18 @@ public sealed class ApprovalStore(NpgsqlDataSource dataSource)
         object?[] args;
         if (pendingOnly)
         {
-            var key = Lists.ParseCursor(after, 2, p =>
+            var key = Paging.ParseCursor(after, 2, p =>
                 (Expiry: new DateTimeOffset(long.Parse(p[0], CultureInfo.InvariantCulture), TimeSpan.Zero), Id: Guid.Parse(p[1])));
             args = [tenantId, taskId, new NpgsqlParameter<DateTimeOffset?> { TypedValue = key?.Expiry }, new NpgsqlParameter<Guid?> { TypedValue = key?.Id }, take + 1];
         }
         else
         {
-            args = [tenantId, taskId, new NpgsqlParameter<Guid?> { TypedValue = Lists.ParseCursor(after, 1, p => Guid.Parse(p[0])) }, take + 1];
+            args = [tenantId, taskId, new NpgsqlParameter<Guid?> { TypedValue = Paging.ParseCursor(after, 1, p => Guid.Parse(p[0])) }, take + 1];
         }
         await using var batch = TenantScope.Batch(dataSource, tenantId)
             .Add("SELECT EXISTS (SELECT FROM auto_tasks WHERE tenant_id = $1 AND id = $2)", tenantId, taskId)
             .Add(pendingOnly ? PendingSql : AllSql, args);
-        return await Lists.ReadPageAsync(batch, take, r => Read(r, 0), a => pendingOnly
+        return await Paging.ReadPageAsync(batch, take, r => Read(r, 0), a => pendingOnly
                 ? Cursor.Encode(a.ExpiresAt.UtcTicks.ToString(CultureInfo.InvariantCulture), a.Id.ToString())
                 : Cursor.Encode(a.Id.ToString()),
             () => TaskStore.NotFound(taskId), ct);

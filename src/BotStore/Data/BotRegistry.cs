@@ -52,7 +52,7 @@ public sealed class BotRegistry(NpgsqlDataSource dataSource)
             var take = Cursor.Limit(limit);
             var rows = await Rows.ListAsync(TenantScope.Batch(dataSource, tenantId)
                 .Add(includeInactive ? ListAllSql : ListActiveSql, ListArgs(tenantId, after, take)), Read, ct);
-            return Rows.Page(rows, take, b => Cursor.Encode(Rows.Key(b.Id)));
+            return Paging.Page(rows, take, b => Cursor.Encode(Rows.Key(b.Id)));
         });
 
     /// <summary>The arguments of <see cref="ListActiveSql"/> and <see cref="ListAllSql"/>.</summary>

@@ -74,8 +74,8 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
                   AND ($4::text IS NULL OR path > $4)
                 ORDER BY path LIMIT $5
                 """, tenantId, botId, new NpgsqlParameter<short[]?> { TypedValue = wanted },
-                new NpgsqlParameter<string?> { TypedValue = Lists.ParseTextCursor(after) }, take + 1);
-        return await Lists.ReadPageAsync(batch, take, r => Read(r, 0), d => Cursor.Encode(Lists.Text(d.Path)),
+                new NpgsqlParameter<string?> { TypedValue = Paging.ParseTextCursor(after) }, take + 1);
+        return await Paging.ReadPageAsync(batch, take, r => Read(r, 0), d => Cursor.Encode(Paging.Text(d.Path)),
             () => new BotStoreNotFoundException($"bot {botId} not found"), ct);
     });
 

@@ -101,8 +101,8 @@ public sealed class MemoryStore(NpgsqlDataSource dataSource)
         int? limit = null, CancellationToken ct = default) => PostgresErrors.Guard(async () =>
     {
         var take = Cursor.Limit(limit, max: MaxPage);
-        var cursor = Lists.ParseCursor(after, 3, p => new MemoryKey(Guid.Empty, (MemoryType)short.Parse(p[0], CultureInfo.InvariantCulture),
-            p[1].Length == 0 ? null : Guid.Parse(p[1]), Lists.FromText(p[2])));
+        var cursor = Paging.ParseCursor(after, 3, p => new MemoryKey(Guid.Empty, (MemoryType)short.Parse(p[0], CultureInfo.InvariantCulture),
+            p[1].Length == 0 ? null : Guid.Parse(p[1]), Paging.FromText(p[2])));
         var sql = $"""
             SELECT {Columns} FROM bot_memories
             WHERE tenant_id = $1 AND bot_id = $2 AND {Live}
@@ -120,8 +120,8 @@ public sealed class MemoryStore(NpgsqlDataSource dataSource)
             .Add(sql, tenantId, botId, new NpgsqlParameter<short?> { TypedValue = (short?)type }, new NpgsqlParameter<Guid?> { TypedValue = userId },
                 new NpgsqlParameter<short?> { TypedValue = (short?)cursor?.MemoryType }, new NpgsqlParameter<Guid?> { TypedValue = cursor?.UserId },
                 new NpgsqlParameter<string?> { TypedValue = cursor?.Key }, take + 1);
-        return await Lists.ReadPageAsync(batch, take, r => Read(r, 0),
-            m => Cursor.Encode(((short)m.MemoryType).ToString(CultureInfo.InvariantCulture), m.UserId?.ToString() ?? "", Lists.Text(m.Key)),
+        return await Paging.ReadPageAsync(batch, take, r => Read(r, 0),
+            m => Cursor.Encode(((short)m.MemoryType).ToString(CultureInfo.InvariantCulture), m.UserId?.ToString() ?? "", Paging.Text(m.Key)),
             () => new BotStoreNotFoundException($"bot {botId} not found"), ct);
     });
 

@@ -181,7 +181,7 @@ public sealed partial class MessageStore(NpgsqlDataSource dataSource)
             r => r.IsDBNull(0) ? null : MessageRows.Read(r), ct);
         if (rows.Count == 0)
             throw new BotStoreNotFoundException($"session {sessionId} not found");
-        return Rows.Page(rows.OfType<Message>().ToList(), take, m => HistoryCursor(m));
+        return Paging.Page(rows.OfType<Message>().ToList(), take, m => HistoryCursor(m));
     });
 
     /// <summary>The arguments of the history statements.</summary>
@@ -213,7 +213,7 @@ public sealed partial class MessageStore(NpgsqlDataSource dataSource)
                 r => r.IsDBNull(0) ? null : MessageRows.Read(r), ct);
             if (rows.Count == 0)
                 throw new BotStoreNotFoundException($"user {userId} not found");
-            return Rows.Page(rows.OfType<Message>().ToList(), take, m => Cursor.Encode(Rows.Key(m.CreatedAt), Rows.Key(m.Id)));
+            return Paging.Page(rows.OfType<Message>().ToList(), take, m => Cursor.Encode(Rows.Key(m.CreatedAt), Rows.Key(m.Id)));
         });
 
     /// <summary>The arguments of <see cref="UnreadSql"/>.</summary>

@@ -102,7 +102,7 @@ public sealed class SessionStore(NpgsqlDataSource dataSource)
             r => r.IsDBNull(0) ? null : ReadSummary(r), ct);
         if (rows.Count == 0)
             throw new BotStoreNotFoundException($"user {userId} not found");
-        return Rows.Page(rows.OfType<SessionSummary>().ToList(), take, SummaryCursor);
+        return Paging.Page(rows.OfType<SessionSummary>().ToList(), take, SummaryCursor);
     });
 
     /// <summary>
@@ -124,7 +124,7 @@ public sealed class SessionStore(NpgsqlDataSource dataSource)
             .GroupBy(r => r.Session!.Id)
             .Select(g => new SessionDigest(g.First().Session!, g.Select(r => r.Message).OfType<Message>().ToList()))
             .ToList();
-        return Rows.Page(digests, take, d => SummaryCursor(d.Session));
+        return Paging.Page(digests, take, d => SummaryCursor(d.Session));
     });
 
     /// <summary>The arguments of <see cref="ListByUserSql"/> (and the first five of the digest's).</summary>
@@ -141,7 +141,7 @@ public sealed class SessionStore(NpgsqlDataSource dataSource)
             var take = Cursor.Limit(limit);
             var (time, id) = after is null ? (Rows.Never, Rows.MaxId) : DecodeCursor(after);
             var rows = await Rows.ListAsync(TenantScope.Batch(dataSource, tenantId).Add(ListByTenantSql, tenantId, time, id, take + 1), Read, ct);
-            return Rows.Page(rows, take, s => Cursor.Encode(Rows.Key(s.CreatedAt), Rows.Key(s.Id)));
+            return Paging.Page(rows, take, s => Cursor.Encode(Rows.Key(s.CreatedAt), Rows.Key(s.Id)));
         });
 
     private static string SummaryCursor(SessionSummary s) => Cursor.Encode(Rows.Key(s.CreatedAt), Rows.Key(s.Id));

@@ -135,19 +135,19 @@ public sealed class TaskStore(NpgsqlDataSource dataSource)
         object?[] args;
         if (activeOnly)
         {
-            var key = Lists.ParseCursor(after, 3, p =>
+            var key = Paging.ParseCursor(after, 3, p =>
                 (Status: short.Parse(p[0], CultureInfo.InvariantCulture), Priority: short.Parse(p[1], CultureInfo.InvariantCulture), Id: Guid.Parse(p[2])));
             args = [tenantId, bot, new NpgsqlParameter<short?> { TypedValue = key?.Status }, new NpgsqlParameter<short?> { TypedValue = key?.Priority },
                     new NpgsqlParameter<Guid?> { TypedValue = key?.Id }, take + 1];
         }
         else
         {
-            args = [tenantId, bot, new NpgsqlParameter<Guid?> { TypedValue = Lists.ParseCursor(after, 1, p => Guid.Parse(p[0])) }, take + 1];
+            args = [tenantId, bot, new NpgsqlParameter<Guid?> { TypedValue = Paging.ParseCursor(after, 1, p => Guid.Parse(p[0])) }, take + 1];
         }
         await using var batch = TenantScope.Batch(dataSource, tenantId)
             .Add(BotExistsSql, tenantId, bot.Clone())
             .Add(activeOnly ? ActiveSql : AllSql, args);
-        return await Lists.ReadPageAsync(batch, take, r => Read(r, 0), t => activeOnly
+        return await Paging.ReadPageAsync(batch, take, r => Read(r, 0), t => activeOnly
                 ? Cursor.Encode(((short)t.Status).ToString(CultureInfo.InvariantCulture), ((short)t.Priority).ToString(CultureInfo.InvariantCulture), t.Id.ToString())
                 : Cursor.Encode(t.Id.ToString()),
             () => new BotStoreNotFoundException($"bot {botId} not found"), ct);

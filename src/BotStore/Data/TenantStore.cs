@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using BotStore.Data.Internal;
 using BotStore.Internal;
 using Npgsql;
 
@@ -67,7 +68,7 @@ public sealed class TenantStore(NpgsqlDataSource dataSource)
     public Task<Page<Tenant>> ListAsync(string? after = null, int? limit = null, CancellationToken ct = default) => PostgresErrors.Guard(async () =>
     {
         var take = Cursor.Limit(limit);
-        var afterId = after is null ? 0 : long.Parse(Cursor.Decode(after, 1)[0], CultureInfo.InvariantCulture);
+        var afterId = Paging.ParseCursor(after, 1, p => long.Parse(p[0], NumberStyles.None, CultureInfo.InvariantCulture)) ?? 0;
         await using var cmd = dataSource.CreateCommand("SELECT id, name, is_active, created_at FROM tenants WHERE id > $1 ORDER BY id LIMIT $2");
         cmd.Parameters.Add(new NpgsqlParameter { Value = afterId });
         cmd.Parameters.Add(new NpgsqlParameter { Value = take + 1 });
@@ -75,9 +76,7 @@ public sealed class TenantStore(NpgsqlDataSource dataSource)
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
             items.Add(Read(reader));
-        return items.Count > take
-            ? new Page<Tenant>(items[..take], Cursor.Encode(items[take - 1].Id.ToString(CultureInfo.InvariantCulture)))
-            : new Page<Tenant>(items, null);
+        return Paging.Page(items, take, t => Cursor.Encode(t.Id.ToString(CultureInfo.InvariantCulture)));
     });
 
     /// <summary>Revokes the tenant's tokens and issues a new one, in one transaction.</summary>

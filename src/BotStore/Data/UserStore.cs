@@ -32,7 +32,7 @@ public sealed class UserStore(NpgsqlDataSource dataSource)
         var rows = await Rows.ListAsync(TenantScope.Batch(dataSource, tenantId).Add($"""
             SELECT {Columns} FROM users WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3
             """, tenantId, after is null ? Guid.Empty : Rows.IdKey(Cursor.Decode(after, 1)[0]), take + 1), Read, ct);
-        return Rows.Page(rows, take, u => Cursor.Encode(Rows.Key(u.Id)));
+        return Paging.Page(rows, take, u => Cursor.Encode(Rows.Key(u.Id)));
     });
 
     private static User Read(NpgsqlDataReader r) => new(r.GetGuid(0), r.GetString(1), r.NullableString(2), r.Time(3));

@@ -102,6 +102,36 @@ public sealed class ApiInputTests(ApiServer api) : IClassFixture<ApiServer>
         await AssertProblemAsync(await client.PostAsync("/v1/users", new StringContent("", Encoding.UTF8, "application/json")), HttpStatusCode.BadRequest, "body");
     }
 
+    [Fact]
+    public async Task The_same_mistake_gets_the_same_400_on_every_route()
+    {
+        var (_, client) = await api.NewTenantAsync();
+        // One route per former helper family (tasks, memories and documents used one; the conversation routes another).
+        string[] listUrls = ["/v1/tasks", "/v1/users", "/v1/bots", "/v1/sessions", $"/v1/bots/{Guid.NewGuid()}/memories", $"/v1/users/{Guid.NewGuid()}/unread"];
+        var limitDetails = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var url in listUrls)
+            limitDetails.Add(await DetailAsync(await client.GetAsync(url + "?limit=ten")));
+        Assert.Equal(["limit must be a whole number (got 'ten')"], limitDetails);
+
+        (string Url, string What)[] idUrls =
+        [
+            ("/v1/tasks/xyz", "task id"), ("/v1/approvals/xyz", "approval id"), ("/v1/bots/xyz", "bot id"), ("/v1/users/xyz", "user id"),
+            ("/v1/sessions/xyz", "session id"), ("/v1/messages/xyz", "message id"), ("/v1/bots/xyz/documents", "bot id"), ("/v1/bots/xyz/memories", "bot id"),
+        ];
+        foreach (var (url, what) in idUrls)
+            Assert.Equal($"{what} 'xyz' is not a valid id (a UUID)", await DetailAsync(await client.GetAsync(url)));
+        Assert.Equal("bot_id 'xyz' is not a valid id (a UUID)", await DetailAsync(await client.GetAsync("/v1/tasks?bot_id=xyz")));
+        Assert.Equal("user_id 'xyz' is not a valid id (a UUID)", await DetailAsync(await client.GetAsync($"/v1/bots/{Guid.NewGuid()}/memories?user_id=xyz")));
+    }
+
+    private static async Task<string> DetailAsync(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{response.RequestMessage?.RequestUri}: {(int)response.StatusCode} {text}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        return JsonDocument.Parse(text).RootElement.GetProperty("detail").GetString()!;
+    }
+
     private static async Task AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string says)
     {
         var text = await response.Content.ReadAsStringAsync();

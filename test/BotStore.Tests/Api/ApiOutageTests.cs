@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using BotStore.Cli.Serve;
+using BotStore.Server;
 using BotStore.Data;
 using BotStore.Tests.Infrastructure;
 using Npgsql;

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using BotStore.Data;
 using BotStore.Data.Internal;
 using BotStore.Enums;
-using BotStore.Pooling;
+using BotStore.Tooling.PgBouncer;
 using BotStore.Tests.Infrastructure;
 using Npgsql;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using BotStore.Embedded;
+using BotStore.Tooling.Embedded;
 using BotStore.Tests.Infrastructure;
 using Npgsql;
 

@@ -1,7 +1,7 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using BotStore.Cli.Serve;
+using BotStore.Server;
 using BotStore.Data;
 
 namespace BotStore.Tests.Infrastructure;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
-using BotStore.Pooling;
+using BotStore.Tooling.PgBouncer;
 using Npgsql;
 
 namespace BotStore.Tests.Infrastructure;

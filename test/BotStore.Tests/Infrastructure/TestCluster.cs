@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using BotStore.Embedded;
+using BotStore.Tooling.Embedded;
 using BotStore.Schema;
 using Npgsql;
 

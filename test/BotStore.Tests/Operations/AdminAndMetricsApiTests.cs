@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
-using BotStore.Cli.Serve;
-using BotStore.Cli.Serve.Operations;
+using BotStore.Server;
+using BotStore.Server.Operations;
 using BotStore.Maintenance;
 using BotStore.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
@@ -64,7 +64,11 @@ public sealed class AdminAndMetricsApiTests(TestDatabase db) : IClassFixture<Tes
         Assert.True(connections.RootElement.GetProperty("total").GetInt32() >= 1);
         using var partitions = await JsonAsync("/admin/db/partitions");
         Assert.Equal(2, partitions.RootElement.GetArrayLength());
-        Assert.Equal(HttpStatusCode.BadRequest, (await _http.GetAsync("/admin/db/queries?order=fastest")).StatusCode);
+        var badOrder = await _http.GetAsync("/admin/db/queries?order=fastest");
+        Assert.Equal(HttpStatusCode.BadRequest, badOrder.StatusCode);
+        Assert.Equal("application/problem+json", badOrder.Content.Headers.ContentType?.MediaType);
+        using (var problem = JsonDocument.Parse(await badOrder.Content.ReadAsStringAsync()))
+            Assert.Contains("order 'fastest' is not one of total, mean, calls", problem.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
         await new MaintenanceRunner(db.DataSource).RunAsync(MaintenanceTask.Vacuum, "tenants");
         using var maintenance = await JsonAsync("/admin/db/maintenance?task=vacuum&limit=1");
         var run = maintenance.RootElement[0];

@@ -1,4 +1,4 @@
-using BotStore.Cli.Serve.Operations;
+using BotStore.Server.Operations;
 using BotStore.Maintenance;
 using BotStore.Partitions;
 using BotStore.Tests.Infrastructure;

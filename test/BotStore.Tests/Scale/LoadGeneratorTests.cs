@@ -1,5 +1,5 @@
 using BotStore.Data;
-using BotStore.Scale;
+using BotStore.Tooling.LoadGeneration;
 using BotStore.Tests.Infrastructure;
 
 namespace BotStore.Tests.Scale;

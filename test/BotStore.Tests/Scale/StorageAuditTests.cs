@@ -1,4 +1,4 @@
-using BotStore.Scale;
+using BotStore.Tooling.StorageAudit;
 using BotStore.Tests.Infrastructure;
 using Npgsql;
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using BotStore.Cli.Serve;
+using BotStore.Server;
 using BotStore.Data;
 using BotStore.Enums;
 using BotStore.Tests.Infrastructure;

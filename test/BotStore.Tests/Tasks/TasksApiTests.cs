@@ -169,7 +169,7 @@ public sealed class TasksApiTests(ApiServer api) : IClassFixture<ApiServer>
             (HttpMethod.Post, "/v1/tasks", $$"""{"bot_id": "{{bot}}", "title": "t" """, "not valid JSON"),
             (HttpMethod.Post, "/v1/tasks", $$"""{"bot_id": "{{bot}}"}""", "title is required"),
             (HttpMethod.Post, "/v1/tasks", $$"""{"bot_id": "{{bot}}", "title": "{{new string('x', 501)}}"}""", "title must have 1 to 500"),
-            (HttpMethod.Get, "/v1/tasks/12345", null, "'12345' is not a task id"),
+            (HttpMethod.Get, "/v1/tasks/12345", null, "task id '12345' is not a valid id"),
             (HttpMethod.Get, $"/v1/tasks?limit={api.Options.MaxPageSize + 1}", null, $"limit must be at most {api.Options.MaxPageSize}"),
             (HttpMethod.Get, "/v1/tasks?limit=ten", null, "limit must be a whole number"),
             (HttpMethod.Get, "/v1/tasks?state=finished", null, "state must be active or all"),
@@ -187,13 +187,13 @@ public sealed class TasksApiTests(ApiServer api) : IClassFixture<ApiServer>
             (HttpMethod.Put, $"/v1/bots/{bot}/memories/forever/k", """{"value": 1}""", "'forever' is not a memory_type"),
             (HttpMethod.Put, $"/v1/bots/{bot}/memories/long/k", """{"value": 1, "expires_at": "2001-01-01T00:00:00Z"}""", "expires_at must be in the future"),
             (HttpMethod.Put, $"/v1/bots/{bot}/memories/long/k", """{"expires_at": "2999-01-01T00:00:00Z"}""", "value is required"),
-            (HttpMethod.Put, $"/v1/bots/{bot}/memories/long/k?user_id=nobody", """{"value": 1}""", "'nobody' is not a user id"),
+            (HttpMethod.Put, $"/v1/bots/{bot}/memories/long/k?user_id=nobody", """{"value": 1}""", "user_id 'nobody' is not a valid id"),
             (HttpMethod.Put, $"/v1/bots/{bot}/memories/long/k", "{\"value\": ", "not valid JSON"),
             (HttpMethod.Get, $"/v1/bots/{bot}/memories?type=sometimes", null, "'sometimes' is not a memory_type"),
             (HttpMethod.Put, $"/v1/bots/{bot}/documents/a.md", """{"sync_status": "lost"}""", "'lost' is not a sync_status"),
             (HttpMethod.Put, $"/v1/bots/{bot}/documents/a.md", """{"sync_status": "pending", "size_bytes": -1}""", "size_bytes must not be negative"),
             (HttpMethod.Get, $"/v1/bots/{bot}/documents?sync_status=pending,gone", null, "'gone' is not a sync_status"),
-            (HttpMethod.Get, "/v1/bots/xyz/documents", null, "'xyz' is not a bot id"),
+            (HttpMethod.Get, "/v1/bots/xyz/documents", null, "bot id 'xyz' is not a valid id"),
         ];
         foreach (var (method, url, body, detail) in cases)
         {

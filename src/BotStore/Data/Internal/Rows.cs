@@ -3,7 +3,7 @@ using Npgsql;
 
 namespace BotStore.Data.Internal;
 
-/// <summary>Reading scoped batches into records and keyset pages, and the parameters and cursor keys they share.</summary>
+/// <summary>Reading scoped batches into records, and the parameters and cursor keys lists share (pages: <see cref="Paging"/>).</summary>
 internal static class Rows
 {
     /// <summary>The lower bound of a first page in time: no UUIDv7 (so no message or event) is older.</summary>
@@ -31,10 +31,6 @@ internal static class Rows
     /// <summary>The one row the statement returns, or a not-found error naming <paramref name="what"/>.</summary>
     public static async Task<T> SingleAsync<T>(NpgsqlBatch batch, Func<NpgsqlDataReader, T> read, string what, CancellationToken ct) =>
         (await ListAsync(batch, read, ct)) is [var row] ? row : throw new BotStoreNotFoundException($"{what} not found");
-
-    /// <summary>A page from up to <paramref name="take"/> + 1 rows: the extra row only says that there is a next page.</summary>
-    public static Page<T> Page<T>(List<T> rows, int take, Func<T, string> cursorOf) =>
-        rows.Count > take ? new Page<T>(rows[..take], cursorOf(rows[take - 1])) : new Page<T>(rows, null);
 
     /// <summary>A nullable column.</summary>
     public static T? Nullable<T>(this NpgsqlDataReader reader, int ordinal) where T : struct =>

@@ -1,0 +1,172 @@
+using System.Globalization;
+using BotStore.Tooling;
+using BotStore.Tooling.LoadGeneration;
+using BotStore.Tooling.StorageAudit;
+using BotStore.Schema;
+using Npgsql;
+
+namespace BotStore.Bench;
+
+/// <summary>A session picked for history and append runs.</summary>
+internal sealed record BenchSession(long TenantId, Guid Id, DateTimeOffset CreatedAt);
+
+/// <summary>
+/// What the comparisons share: the scratch database (created on the target's server, migrated, filled by loadgen
+/// as far as a comparison needs), psql and pgbench pointed at it, and the options.
+/// </summary>
+internal sealed class BenchContext : IAsyncDisposable
+{
+    private const long FirstSeed = 1001;
+
+    private readonly NpgsqlDataSource _server;
+    private readonly DateTimeOffset _until = new(DateTime.UtcNow.Date, TimeSpan.Zero);
+    private readonly List<string> _notes = [];
+
+    private BenchContext(BenchOptions options, NpgsqlDataSource server, string connectionString, NpgsqlDataSource dataSource, PgTools tools, string serverVersion)
+    {
+        Options = options;
+        _server = server;
+        ConnectionString = connectionString;
+        DataSource = dataSource;
+        Tools = tools;
+        ServerVersion = serverVersion;
+    }
+
+    public BenchOptions Options { get; }
+
+    /// <summary>The scratch database, as its owner (the target's user).</summary>
+    public NpgsqlDataSource DataSource { get; }
+
+    public string ConnectionString { get; }
+
+    public PgTools Tools { get; }
+
+    public string ServerVersion { get; }
+
+    /// <summary>Messages loaded so far.</summary>
+    public long Messages { get; private set; }
+
+    /// <summary>Things the report should say (what was loaded, how long it took).</summary>
+    public IReadOnlyList<string> Notes => _notes;
+
+    /// <summary>Progress lines for the person watching.</summary>
+    public static void Say(string line) => Console.Error.WriteLine($"bench: {line}");
+
+    public void Note(string line)
+    {
+        _notes.Add(line);
+        Say(line);
+    }
+
+    public static async Task<BenchContext> CreateAsync(BenchOptions options, NpgsqlDataSource server, string serverConnectionString, CancellationToken ct)
+    {
+        var name = options.ScratchDatabase;
+        if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[a-z_][a-z0-9_]{0,62}$"))
+            throw new BotStoreValidationException($"scratch database name '{name}' must be lower-case letters, digits and underscores");
+        if ((string?)await ServerScalarAsync(server, "SELECT current_database()", ct) == name)
+            throw new BotStoreValidationException($"the scratch database cannot be the target database itself ({name}): choose another --scratch-db");
+        var version = (string)(await ServerScalarAsync(server, "SELECT version()", ct))!;
+        var exists = await ServerScalarAsync(server, $"SELECT 1 FROM pg_database WHERE datname = '{name}'", ct) is not null;
+        if (exists && !options.Keep)
+            await ServerScalarAsync(server, $"DROP DATABASE {name} WITH (FORCE)", ct);
+        if (!exists || !options.Keep)
+        {
+            try
+            {
+                await ServerScalarAsync(server, $"CREATE DATABASE {name}", ct);
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+            {
+                throw new BotStoreConfigurationException($"the bench creates a scratch database and this user may not (CREATEDB): {ex.MessageText}", ex);
+            }
+        }
+        var connectionString = new NpgsqlConnectionStringBuilder(serverConnectionString) { Database = name, ApplicationName = "botstore-bench", MaxPoolSize = 200 }.ConnectionString;
+        var dataSource = NpgsqlDataSource.Create(connectionString);
+        await new MigrationRunner(dataSource).MigrateAsync(ct);
+        var context = new BenchContext(options, server, connectionString, dataSource, await PgTools.ForAsync(connectionString, ct), version);
+        // A kept scratch database holds what its finished loads wrote.
+        context.Messages = await context.ScalarAsync<long>("""
+            SELECT COALESCE(sum((regexp_match(parameters, 'messages=([0-9]+)'))[1]::bigint), 0) FROM loadgen_progress WHERE finished_at IS NOT NULL
+            """, ct, tolerateMissing: true);
+        return context;
+    }
+
+    /// <summary>
+    /// Grows the data set to <paramref name="messages"/> with loadgen (each growth step a seed of its own, spread
+    /// over the same months), then VACUUM ANALYZE so every figure sees hint bits, visibility map and statistics
+    /// as a settled production table has them.
+    /// </summary>
+    public async Task EnsureMessagesAsync(long messages, CancellationToken ct)
+    {
+        if (Messages >= messages)
+            return;
+        var seed = FirstSeed + await ScalarAsync<long>("SELECT count(*) FROM loadgen_progress WHERE finished_at IS NOT NULL", ct, tolerateMissing: true);
+        var shape = BenchOptions.LoadShape(messages - Messages, seed, _until);
+        Say($"loading {Counts.Format(shape.Messages)} messages ({shape.Describe()}, seed {seed})...");
+        var result = await new LoadGenerator(DataSource).RunAsync(shape, null, ct);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await ExecuteAsync("VACUUM (ANALYZE)", ct);
+        Messages = messages;
+        Note(string.Create(CultureInfo.InvariantCulture,
+            $"loadgen wrote {Counts.Format(shape.Messages)} messages ({result.Tables.Sum(t => t.RowsLoaded):N0} rows in all tables) in {result.Elapsed.TotalSeconds:0.0} s " +
+            $"({shape.Messages / Math.Max(0.001, result.Elapsed.TotalSeconds):N0} messages/s); VACUUM ANALYZE {clock.Elapsed.TotalSeconds:0.0} s; data set now {Counts.Format(messages)} messages"));
+    }
+
+    /// <summary>Sessions with some history, the same ones for every tool and run (ordered by a hash of their id).</summary>
+    public async Task<IReadOnlyList<BenchSession>> SessionsAsync(int count, CancellationToken ct)
+    {
+        await using var cmd = DataSource.CreateCommand("""
+            SELECT tenant_id, id, created_at FROM user_sessions WHERE message_count >= 10 ORDER BY hashtext(id::text) LIMIT $1
+            """);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = count });
+        var sessions = new List<BenchSession>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+            sessions.Add(new BenchSession(reader.GetInt64(0), reader.GetGuid(1), reader.GetFieldValue<DateTimeOffset>(2)));
+        if (sessions.Count == 0)
+            throw new BotStoreException("the data set has no session with 10 messages or more: load more messages");
+        return sessions;
+    }
+
+    public async Task<T> ScalarAsync<T>(string sql, CancellationToken ct, bool tolerateMissing = false, params object[] args)
+    {
+        await using var cmd = DataSource.CreateCommand(sql);
+        foreach (var arg in args)
+            cmd.Parameters.Add(new NpgsqlParameter { Value = arg });
+        try
+        {
+            var value = await cmd.ExecuteScalarAsync(ct);
+            return value is null or DBNull ? default! : (T)Convert.ChangeType(value, typeof(T), CultureInfo.InvariantCulture);
+        }
+        catch (PostgresException ex) when (tolerateMissing && ex.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            return default!;
+        }
+    }
+
+    public async Task ExecuteAsync(string sql, CancellationToken ct, params object[] args)
+    {
+        await using var cmd = DataSource.CreateCommand(sql);
+        cmd.CommandTimeout = 0;
+        foreach (var arg in args)
+            cmd.Parameters.Add(new NpgsqlParameter { Value = arg });
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await DataSource.DisposeAsync();
+        if (!Options.Keep)
+        {
+            NpgsqlConnection.ClearAllPools();
+            await ServerScalarAsync(_server, $"DROP DATABASE IF EXISTS {Options.ScratchDatabase} WITH (FORCE)", CancellationToken.None);
+        }
+    }
+
+    // The name in these statements is checked against ^[a-z_][a-z0-9_]*$ first: DDL takes no parameters.
+    private static async Task<object?> ServerScalarAsync(NpgsqlDataSource server, string sql, CancellationToken ct)
+    {
+        await using var cmd = server.CreateCommand(sql);
+        return await cmd.ExecuteScalarAsync(ct);
+    }
+}

@@ -1,0 +1,29 @@
+namespace BotStore.Bench;
+
+/// <summary>How big and how long the suite runs.</summary>
+/// <param name="Messages">Messages in the data set the comparisons query (flatness measures at a tenth of it, then at it).</param>
+/// <param name="Quick">The one-minute variant: small data, short runs.</param>
+/// <param name="Runs">Runs behind each median.</param>
+/// <param name="Seconds">Length of each throughput run.</param>
+/// <param name="IngestRows">Rows per ingest run.</param>
+/// <param name="Clients">Client counts of the throughput comparisons.</param>
+/// <param name="OutputDirectory">Where the report and chart go.</param>
+/// <param name="ScratchDatabase">The database the suite creates on the target server (and drops after, unless kept).</param>
+/// <param name="Keep">Keep the scratch database; a later run with the same sizes reuses its data.</param>
+internal sealed record BenchOptions(long Messages, bool Quick, int Runs, double Seconds, long IngestRows, IReadOnlyList<int> Clients,
+    string OutputDirectory, string ScratchDatabase, bool Keep)
+{
+    public const long FullMessages = 10_000_000;
+    public const long QuickMessages = 100_000;
+
+    /// <summary>The data set's shape for a number of messages: 100 messages per user, 100 users per tenant.</summary>
+    public static Tooling.LoadGeneration.LoadOptions LoadShape(long messages, long seed, DateTimeOffset until) => new()
+    {
+        Messages = messages,
+        Users = (int)Math.Max(10, messages / 100),
+        Tenants = (int)Math.Max(2, messages / 10_000),
+        Months = 3,
+        Seed = seed,
+        Until = until,
+    };
+}

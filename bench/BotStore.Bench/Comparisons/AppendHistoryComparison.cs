@@ -1,0 +1,91 @@
+namespace BotStore.Bench.Comparisons;
+
+/// <summary>
+/// Appends and history reads as an application makes them (the library's <c>MessageStore</c>, the HTTP API of an
+/// in-process Kestrel) and as direct SQL from Npgsql, each against pgbench running the SQL of <see cref="Workloads"/>.
+/// </summary>
+internal sealed class AppendHistoryComparison : IComparison
+{
+    private const string Library = "library";
+    private const string Api = "API";
+    private const string DirectSql = "Npgsql SQL";
+
+    public string Name => "append";
+
+    public string Description =>
+        $"Message append and session-history read (a page of 50, newest first) at each --clients count over {Workloads.SessionCount} sessions, " +
+        "each side against pgbench running the existing scripts (one CTE append: bump the session's message_count, insert the message; " +
+        "history: SELECT ... LIMIT 50 on message_history), every side's runs alternating with the others'. " +
+        "library = MessageStore.AppendAsync / MessageStore.HistoryAsync from N concurrent tasks (one round trip each, as botstore_app under " +
+        "row-level security; the append also checks the id and the session's time bounds, the history joins the session); " +
+        "API = POST / GET /v1/sessions/{id}/messages on an in-process Kestrel (ServeApp on 127.0.0.1) from N concurrent tasks, " +
+        "one HttpClient (SocketsHttpHandler) each, bearer token per tenant, latency per request; " +
+        "Npgsql SQL = pgbench's very statement with parameters from Npgsql (no target: what the SQL costs from .NET). " +
+        "Ratio = side / pgbench; throughput targets: library ≥ 0.8x, API ≥ 0.5x.";
+
+    public async Task<IReadOnlyList<Figure>> RunAsync(BenchContext context, CancellationToken ct)
+    {
+        await context.EnsureMessagesAsync(context.Options.Messages, ct);
+        await context.ExecuteAsync(Workloads.Uuid7Function, ct);
+        var sessions = await context.SessionsAsync(Workloads.SessionCount, ct);
+        await using var clients = await ConversationClients.StartAsync(context, sessions, ct);
+        var figures = new List<Figure>();
+        foreach (var n in context.Options.Clients)
+        {
+            var history = await CompareAsync(context, "history", n, sessions, Workloads.HistoryScript, new()
+            {
+                [Library] = i => clients.LibraryHistory(sessions, i),
+                [Api] = i => clients.ApiHistory(sessions, i),
+            }, Workloads.History, clients, ct);
+            var append = await CompareAsync(context, "append", n, sessions, Workloads.AppendScript, new()
+            {
+                [Library] = i => clients.LibraryAppend(sessions, i),
+                [Api] = i => clients.ApiAppend(sessions, i),
+            }, Workloads.Append, clients, ct);
+            figures.AddRange(Figures($"history, {n} clients", history));
+            figures.AddRange(Figures($"append, {n} clients", append));
+        }
+        return figures;
+    }
+
+    // Each run: every side once, then pgbench, the order of the sides turning from run to run.
+    private static async Task<Dictionary<string, List<LoadRun>>> CompareAsync(BenchContext context, string what, int n,
+        IReadOnlyList<BenchSession> sessions, Func<BenchSession, string> script, Dictionary<string, Func<int, Task<Func<Task>>>> sides,
+        Func<Npgsql.NpgsqlConnection, IReadOnlyList<BenchSession>, int, Func<Task>> sql, ConversationClients clients, CancellationToken ct)
+    {
+        var duration = TimeSpan.FromSeconds(context.Options.Seconds);
+        var scripts = sessions.Select(script).ToArray();
+        var names = sides.Keys.Append(DirectSql).Append("pgbench").ToArray();
+        var runs = names.ToDictionary(name => name, _ => new List<LoadRun>());
+        for (var run = 0; run < context.Options.Runs; run++)
+        {
+            BenchContext.Say($"{what}, {n} clients, run {run + 1}/{context.Options.Runs}");
+            for (var k = 0; k < names.Length; k++)
+            {
+                var name = names[(k + run) % names.Length];
+                runs[name].Add(name switch
+                {
+                    "pgbench" => await LoadRun.PgbenchAsync(context.Tools, scripts, n, duration, ct),
+                    DirectSql => await LoadRun.NpgsqlAsync(context.DataSource, n, duration, (i, conn) => sql(conn, sessions, i), ct),
+                    _ => await LoadRun.ClientsAsync(n, duration, sides[name], ct),
+                });
+                clients.CloseClients();
+            }
+        }
+        return runs;
+    }
+
+    private IEnumerable<Figure> Figures(string what, Dictionary<string, List<LoadRun>> runs)
+    {
+        var pgbench = runs["pgbench"];
+        foreach (var (side, target) in new[] { (Library, (Target?)new Target(0.8, Better.Higher)), (Api, new Target(0.5, Better.Higher)), (DirectSql, null) })
+        {
+            yield return new Figure(Name, $"{what}: throughput", "ops/s", side, new Sample(runs[side].Select(r => r.Throughput)),
+                "pgbench", new Sample(pgbench.Select(r => r.Throughput)), target);
+            yield return new Figure(Name, $"{what}: p50", "ms", side, FlatnessComparison.Ms(runs[side], r => r.P50),
+                "pgbench", FlatnessComparison.Ms(pgbench, r => r.P50));
+            yield return new Figure(Name, $"{what}: p99", "ms", side, FlatnessComparison.Ms(runs[side], r => r.P99),
+                "pgbench", FlatnessComparison.Ms(pgbench, r => r.P99));
+        }
+    }
+}

@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Npgsql;
+
+namespace BotStore.Bench;
+
+/// <summary>One throughput run: operations per second and the latency of each operation.</summary>
+internal sealed record LoadRun(double Throughput, double[] LatencyMicros)
+{
+    public double P50 => Percentile(0.50);
+
+    public double P99 => Percentile(0.99);
+
+    private double Percentile(double p)
+    {
+        if (LatencyMicros.Length == 0)
+            return 0;
+        var sorted = LatencyMicros.Order().ToArray();
+        return sorted[(int)Math.Min(sorted.Length - 1, Math.Ceiling(p * sorted.Length) - 1)];
+    }
+
+    /// <summary>
+    /// <paramref name="clients"/> connections, each running <paramref name="operation"/> back to back for the
+    /// duration, as pgbench does: connections are opened first and not timed ("without initial connection time").
+    /// </summary>
+    public static async Task<LoadRun> NpgsqlAsync(NpgsqlDataSource dataSource, int clients, TimeSpan duration,
+        Func<int, NpgsqlConnection, Func<Task>> operation, CancellationToken ct)
+    {
+        var connections = new List<NpgsqlConnection>();
+        try
+        {
+            for (var i = 0; i < clients; i++)
+                connections.Add(await dataSource.OpenConnectionAsync(ct));
+            return await ClientsAsync(clients, duration, i => Task.FromResult(operation(i, connections[i])), ct);
+        }
+        finally
+        {
+            foreach (var conn in connections)
+                await conn.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="clients"/> concurrent tasks, each running the operation its <paramref name="setUp"/> returns
+    /// back to back for the duration. Every client's set-up (connections, a warm-up call) finishes before the clock
+    /// starts, as pgbench's connections do.
+    /// </summary>
+    public static async Task<LoadRun> ClientsAsync(int clients, TimeSpan duration, Func<int, Task<Func<Task>>> setUp, CancellationToken ct)
+    {
+        var operations = await Task.WhenAll(Enumerable.Range(0, clients).Select(setUp));
+        var clock = Stopwatch.StartNew();
+        var workers = operations.Select(run => Task.Run(async () =>
+        {
+            var latencies = new List<double>();
+            var started = clock.Elapsed;
+            while (started < duration && !ct.IsCancellationRequested)
+            {
+                await run();
+                var done = clock.Elapsed;
+                latencies.Add((done - started).TotalMicroseconds);
+                started = done;
+            }
+            return latencies;
+        }, ct)).ToList();
+        var all = (await Task.WhenAll(workers)).SelectMany(l => l).ToArray();
+        return new LoadRun(all.Length / clock.Elapsed.TotalSeconds, all);
+    }
+
+    /// <summary>
+    /// pgbench with one script per file (picked uniformly), extended protocol like Npgsql's unprepared commands,
+    /// the same clients and duration; throughput from its own report, latencies from its per-transaction log.
+    /// </summary>
+    public static async Task<LoadRun> PgbenchAsync(PgTools tools, IReadOnlyList<string> scripts, int clients, TimeSpan duration, CancellationToken ct)
+    {
+        // On a loaded machine many clients' connection set-up can use up a short run, leaving no transaction to
+        // count: run again for longer rather than report nothing.
+        for (var attempt = 1; ; attempt++)
+        {
+            var (run, output) = await PgbenchOnceAsync(tools, scripts, clients, duration, ct);
+            if (run is not null)
+                return run;
+            if (attempt == 3)
+            {
+                var error = output.Split('\n').FirstOrDefault(l => l.Contains("error", StringComparison.OrdinalIgnoreCase) || l.Contains("FATAL", StringComparison.Ordinal));
+                throw new BotStoreException($"pgbench completed no transaction in three runs of up to {duration.TotalSeconds:0} s with {clients} clients{(error is null ? "" : ": " + error.Trim())}");
+            }
+            duration *= 2;
+        }
+    }
+
+    private static async Task<(LoadRun? Run, string Output)> PgbenchOnceAsync(PgTools tools, IReadOnlyList<string> scripts, int clients, TimeSpan duration, CancellationToken ct)
+    {
+        var dir = Directory.CreateTempSubdirectory("botstore-pgbench-");
+        try
+        {
+            var args = new List<string>
+            {
+                "-n", "-M", "extended", "-c", clients.ToString(CultureInfo.InvariantCulture),
+                "-j", Math.Min(clients, Environment.ProcessorCount).ToString(CultureInfo.InvariantCulture),
+                // pgbench's clock starts before its connections (each a SCRAM exchange), its rate excludes them: allow for them.
+                "-T", (Math.Max(1, (int)Math.Round(duration.TotalSeconds)) + 1 + clients / 48).ToString(CultureInfo.InvariantCulture),
+                "-l", "--log-prefix", Path.Combine(dir.FullName, "log"),
+            };
+            for (var i = 0; i < scripts.Count; i++)
+            {
+                var file = Path.Combine(dir.FullName, $"s{i}.sql");
+                await File.WriteAllTextAsync(file, scripts[i] + "\n", ct);
+                args.Add("-f");
+                args.Add(file + "@1");
+            }
+            var result = await tools.RunAsync("pgbench", args, dir.FullName, ct);
+            var tps = Regex.Match(result.Output, @"tps = ([0-9.]+) \(without initial connection time\)");
+            if (!tps.Success && Regex.IsMatch(result.Output, @"actually processed: 0\b|\(NaN%\)"))
+                return (null, result.Output);
+            if (!tps.Success)
+                throw new BotStoreException($"pgbench printed no throughput: {result.Output.Split('\n').LastOrDefault(l => l.Length > 0)}");
+            // Log lines: client_id transaction_no latency_us script_no epoch epoch_us.
+            var latencies = new List<double>();
+            foreach (var log in dir.EnumerateFiles("log.*"))
+            {
+                foreach (var line in await File.ReadAllLinesAsync(log.FullName, ct))
+                {
+                    var parts = line.Split(' ');
+                    if (parts.Length >= 3 && double.TryParse(parts[2], NumberStyles.Float, CultureInfo.InvariantCulture, out var us))
+                        latencies.Add(us);
+                }
+            }
+            return (new LoadRun(double.Parse(tps.Groups[1].Value, CultureInfo.InvariantCulture), latencies.ToArray()), result.Output);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+}

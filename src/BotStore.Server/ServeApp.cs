@@ -1,0 +1,73 @@
+using System.Text.Json;
+using BotStore.Server.Operations;
+using Microsoft.Extensions.Configuration;
+using Npgsql;
+
+namespace BotStore.Server;
+
+/// <summary>
+/// Builds the HTTP API over a data source: services, JSON, errors, authentication and every route group.
+/// Any ASP.NET Core host can add the same with <c>services.AddBotStore(...)</c> and <c>app.MapBotStore()</c>.
+/// </summary>
+public static class ServeApp
+{
+    /// <summary>Creates the application; the caller runs it and owns the data source.</summary>
+    public static WebApplication Build(NpgsqlDataSource dataSource, ServeOptions options, string[]? args = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args ?? []);
+        builder.WebHost.UseUrls(options.Urls);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxRequestBytes);
+        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
+        builder.Services.AddBotStore(dataSource, options, builder.Configuration);
+
+        var app = builder.Build();
+        app.MapBotStore();
+        return app;
+    }
+
+    /// <summary>Registers the stores, authentication, JSON, problem details, background jobs and OpenAPI over <paramref name="dataSource"/> (the caller owns it).</summary>
+    public static IServiceCollection AddBotStore(this IServiceCollection services, NpgsqlDataSource dataSource, ServeOptions options, IConfiguration configuration)
+    {
+        services.AddSingleton(dataSource);
+        services.AddSingleton(options);
+        services.AddBotStoreStores();
+        services.AddSingleton<TenantAuth>();
+        services.AddSingleton(new SweeperOptions()).AddHostedService<ExpirySweeper>();
+        services.AddBotStoreOperations(OperationsOptions.FromConfiguration(configuration));
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true); // binding errors reach Problems with their reason
+        services.ConfigureHttpJsonOptions(json => Configure(json.SerializerOptions));
+        services.AddProblemDetails();
+        services.AddExceptionHandler<Problems>();
+        services.AddOpenApi();
+        return services;
+    }
+
+    /// <summary>Adds the middleware (metrics, problem details, tenant and admin authentication) and maps every route: /health, /openapi, /admin, /metrics, /v1.</summary>
+    public static WebApplication MapBotStore(this WebApplication app)
+    {
+        app.UseRequestMetrics();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseWhen(http => http.Request.Path.StartsWithSegments("/v1"), v1 => v1.Use(TenantAuth.RequireTenant));
+        app.UseWhen(http => http.Request.Path.StartsWithSegments("/admin") || http.Request.Path.StartsWithSegments("/metrics"),
+            admin => admin.Use(TenantAuth.RequireAdmin));
+
+        app.MapOpenApi();
+        app.MapHealthApi();
+        app.MapAdminApi();
+        app.MapMetrics();
+        app.MapEnumsApi();
+        app.MapBotsApi().MapUsersApi().MapSessionsApi().MapMessagesApi().MapAnalyticsApi();
+        app.MapTasksApi().MapApprovalsApi().MapMemoriesApi().MapDocumentsApi();
+        return app;
+    }
+
+    /// <summary>The API's JSON: snake_case fields, enums by their seed names.</summary>
+    public static void Configure(JsonSerializerOptions json)
+    {
+        json.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        json.Converters.Add(new EnumJsonConverterFactory());
+    }
+}

@@ -1,0 +1,23 @@
+namespace BotStore.Server;
+
+/// <summary>Settings of the HTTP API, from <c>botstore serve</c>'s options.</summary>
+public sealed record ServeOptions
+{
+    /// <summary>Where Kestrel listens.</summary>
+    public string Urls { get; init; } = "http://127.0.0.1:8080";
+
+    /// <summary>The largest message content accepted, in bytes of UTF-8.</summary>
+    public int MaxContentBytes { get; init; } = 64 * 1024;
+
+    /// <summary>
+    /// How far a client's message or event id (a UUIDv7) may put its timestamp from the server's clock; an older id
+    /// is accepted only as a retry of one already stored.
+    /// </summary>
+    public TimeSpan MaxClientClockSkew { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>The largest page a list returns.</summary>
+    public int MaxPageSize { get; init; } = 200;
+
+    /// <summary>The largest request body, in bytes (batch endpoints included).</summary>
+    public long MaxRequestBytes { get; init; } = 16 * 1024 * 1024;
+}
