@@ -13,7 +13,7 @@ internal static class ConvertCommand
     private static readonly Option<string[]> Column = new("--column") { Description = "only this column (repeatable); default every column whose values map onto a domain", AllowMultipleArgumentsPerToken = true };
     private static readonly Option<string[]> Map = new("--map") { Description = "table.column=domain or table.column=value:number,... (repeatable)", AllowMultipleArgumentsPerToken = true };
     private static readonly Option<string[]> MapUnknown = new("--map-unknown") { Description = "table.column=value:number,... for values outside the column's domain (repeatable)", AllowMultipleArgumentsPerToken = true };
-    private static readonly Option<long> BatchSize = Counts.Option("--batch-size", "rows per backfill transaction", 5_000);
+    private static readonly Option<long> BatchSize = CountOption.Create("--batch-size", "rows per backfill transaction", 5_000);
     private static readonly Option<int> PauseMs = new("--pause-ms") { Description = "pause after each backfill batch, in milliseconds (default 10)", DefaultValueFactory = _ => 10 };
     private static readonly Option<int> LockTimeoutMs = new("--lock-timeout-ms") { Description = "longest wait for a lock before a locking step gives up and retries with backoff (default 2000)", DefaultValueFactory = _ => 2000 };
     private static readonly Option<int> LockAttempts = new("--lock-attempts") { Description = "attempts of each locking step (default 20)", DefaultValueFactory = _ => 20 };

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using BotStore.Enums;
 using BotStore.Internal;
-using BotStore.Scale;
+using BotStore.Tooling.StorageAudit;
 using Npgsql;
 
 namespace BotStore.Tooling.Conversion.Internal;
@@ -247,7 +247,7 @@ internal sealed class Planner(NpgsqlDataSource dataSource, ConversionOptions opt
     /// <summary>What <c>audit storage</c> measures for these columns: per column alone, and all together when the audit found the same set.</summary>
     private async Task<(Dictionary<string, double> PerColumn, double? Together)> MeasureSavingAsync(CatalogTable table, List<string> columns, CancellationToken ct)
     {
-        var report = await new StorageAudit(dataSource).RunAsync(new StorageAuditOptions { Table = table.QualifiedName, MinRows = 0, MaxDistinct = 1000 }, ct);
+        var report = await new StorageAudit.StorageAudit(dataSource).RunAsync(new StorageAuditOptions { Table = table.QualifiedName, MinRows = 0, MaxDistinct = 1000 }, ct);
         var perColumn = report.EnumLikeColumns.Where(c => columns.Contains(c.Column)).ToDictionary(c => c.Column, c => c.SavingPerRow);
         var together = report.EnumLikeTables.FirstOrDefault(t => t.Columns.Order().SequenceEqual(columns.Order()))?.SavingPerRow;
         if (together is null && perColumn.Count == columns.Count)

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using BotStore.Internal;
-using BotStore.Scale;
+using BotStore.Tooling.StorageAudit;
 using BotStore.Tooling.Conversion.Internal;
 using Npgsql;
 
@@ -32,7 +32,7 @@ public sealed class EnumConverter(NpgsqlDataSource dataSource)
         else
         {
             tables = await CatalogTable.ListAsync(conn, ct);
-            var audit = await new StorageAudit(dataSource).RunAsync(new StorageAuditOptions(), ct);
+            var audit = await new StorageAudit.StorageAudit(dataSource).RunAsync(new StorageAuditOptions(), ct);
             foreach (var c in audit.EnumLikeColumns)
                 (enumLike.TryGetValue(c.Table, out var list) ? list : enumLike[c.Table] = []).Add(c.Column);
         }
