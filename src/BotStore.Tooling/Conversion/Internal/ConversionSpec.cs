@@ -31,10 +31,18 @@ internal sealed record IndexSpec(string Schema, string Name, string TempName, st
 /// <summary>A CHECK re-created on the new columns.</summary>
 internal sealed record CheckSpec(string Name, string TempName, string TextName, string Rewritten, string Original, bool Valid);
 
-/// <summary>A view re-created at the swap: its original and rewritten query, options, owner and grants.</summary>
+/// <summary>
+/// A view re-created on the SMALLINT columns at the swap (with the original's options, owner and grants). The original
+/// is renamed, not dropped: it keeps reading the text columns until <c>finish</c> (a compatibility view for readers),
+/// and a rollback renames it back untouched.
+/// </summary>
 internal sealed record ViewSpec(string Schema, string Name, string Original, string Rewritten, string? Options, string Owner, string[] Grants)
 {
     public string Quoted => $"{SqlText.Ident(Schema)}.{SqlText.Ident(Name)}";
+
+    public string TextName => Names.Fit(Name, "__text");
+
+    public string QuotedText => $"{SqlText.Ident(Schema)}.{SqlText.Ident(TextName)}";
 
     public IEnumerable<string> CreateSql(string query)
     {

@@ -211,7 +211,7 @@ internal sealed class Steps(NpgsqlConnection session, ConversionSpec spec, Conve
     public Task SwapAsync(CancellationToken ct) => LockedAsync(async c =>
     {
         var sql = new List<string> { $"LOCK TABLE {spec.Quoted} IN ACCESS EXCLUSIVE MODE" };
-        sql.AddRange(spec.Views.Select(v => $"DROP VIEW {v.Quoted}"));
+        sql.AddRange(spec.Views.Select(v => $"ALTER VIEW {v.Quoted} RENAME TO {SqlText.Ident(v.TextName)}"));
         foreach (var col in spec.Columns)
         {
             sql.Add($"ALTER TABLE {spec.Quoted} RENAME COLUMN {SqlText.Ident(col.Name)} TO {SqlText.Ident(col.TextName)}");
@@ -259,11 +259,12 @@ internal sealed class Steps(NpgsqlConnection session, ConversionSpec spec, Conve
     /// <summary>Drops the text columns (their indexes and CHECKs go with them), the trigger and the state.</summary>
     public Task FinishAsync(CancellationToken ct) => LockedAsync(async c =>
     {
-        await ExecAsync(c, ct,
+        await ExecAsync(c, ct, [
             $"LOCK TABLE {spec.Quoted} IN ACCESS EXCLUSIVE MODE",
+            .. spec.Views.Select(v => $"DROP VIEW {v.QuotedText}"),
             $"DROP TRIGGER {ConversionSpec.Trigger} ON {spec.Quoted}",
             $"DROP FUNCTION {spec.Function}()",
-            $"ALTER TABLE {spec.Quoted} {string.Join(", ", spec.Columns.Select(col => $"DROP COLUMN {SqlText.Ident(col.TextName)}"))}");
+            $"ALTER TABLE {spec.Quoted} {string.Join(", ", spec.Columns.Select(col => $"DROP COLUMN {SqlText.Ident(col.TextName)}"))}"]);
         await StateStore.DeleteAsync(c, spec.Oid, ct);
     }, ct);
 
@@ -283,6 +284,7 @@ internal sealed class Steps(NpgsqlConnection session, ConversionSpec spec, Conve
             if (swapped)
             {
                 sql.AddRange(spec.Views.Select(v => $"DROP VIEW {v.Quoted}"));
+                sql.AddRange(spec.Views.Select(v => $"ALTER VIEW {v.QuotedText} RENAME TO {SqlText.Ident(v.Name)}"));
                 foreach (var col in spec.Columns)
                 {
                     sql.Add($"ALTER TABLE {spec.Quoted} RENAME COLUMN {SqlText.Ident(col.Name)} TO {SqlText.Ident(col.NewName)}");
@@ -296,7 +298,6 @@ internal sealed class Steps(NpgsqlConnection session, ConversionSpec spec, Conve
                     }
                 }
                 sql.AddRange(RenameObjects(toSmallint: false));
-                sql.AddRange(spec.Views.SelectMany(v => v.CreateSql(v.Original)));
             }
             sql.Add($"DROP TRIGGER IF EXISTS {ConversionSpec.Trigger} ON {spec.Quoted}");
             sql.Add($"DROP FUNCTION IF EXISTS {spec.Function}()");
