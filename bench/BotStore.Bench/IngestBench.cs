@@ -187,7 +187,7 @@ internal sealed class IngestBench(NpgsqlDataSource dataSource, long tenantId, Gu
             insert.Parameters.Add(new NpgsqlParameter { Value = batch[i].Id!.Value });
             insert.Parameters.Add(new NpgsqlParameter { Value = batch[i].SessionId!.Value });
         }
-        insert.CommandText = sql.ToString() + " ON CONFLICT (id, created_at) DO NOTHING";
+        insert.CommandText = sql.ToString() + " ON CONFLICT (tenant_id, id, created_at) DO NOTHING";
         await insert.ExecuteNonQueryAsync();
         await tx.CommitAsync();
     }

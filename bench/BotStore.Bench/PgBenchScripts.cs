@@ -32,7 +32,7 @@ internal static partial class PgBenchScripts
 
         var history = Pipeline([
             scope,
-            Bind(MessageStore.HistoryNewestFirstSql, tenant, "'1970-01-01'::timestamptz", "'9999-12-31'::timestamptz", "-1", "2147483647", "21"),
+            Bind(MessageStore.HistorySql, tenant, "'1970-01-01'::timestamptz", "'9999-12-31'::timestamptz", "-1", "2147483647", "21", "true"),
         ]);
         File.WriteAllText(Path.Combine(folder, "history.sql"), pick + history);
     }

@@ -21,7 +21,10 @@ public static class BotStoreCli
             await Console.Error.WriteLineAsync($"botstore: {string.Join("; ", parsed.Errors.Select(e => e.Message.TrimEnd('.')))} (see 'botstore {verb}{(verb.Length > 0 ? " " : "")}--help')");
             return ExitCodes.Usage;
         }
-        return await parsed.InvokeAsync();
+        // On SIGTERM or Ctrl+C the verb's token is cancelled; the verb then gets time to finish cleanly (serve drains and
+        // stops the embedded cluster it is the last user of) rather than System.CommandLine's default 2 s, after which
+        // the process is killed with the cluster left running.
+        return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromMinutes(1) });
     }
 
     /// <summary>The root command with every verb, for parsing and for tests that walk the verbs.</summary>

@@ -44,7 +44,8 @@ public static class AdminApi
     private static async Task<IResult> Indexes(DatabaseReports reports, CancellationToken ct) => Json(await reports.IndexesAsync(ct));
 
     private static async Task<IResult> Queries(DatabaseReports reports, int? limit, string? order, CancellationToken ct) =>
-        Enum.TryParse<QueryOrder>(order ?? "total", ignoreCase: true, out var by) && Enum.IsDefined(by)
+        Enum.GetNames<QueryOrder>().FirstOrDefault(n => n.Equals(order ?? "total", StringComparison.OrdinalIgnoreCase)) is { } name
+            && Enum.Parse<QueryOrder>(name) is var by
             ? Json(await reports.SlowQueriesAsync(limit ?? 20, by, ct))
             : throw new BotStoreValidationException($"order '{order}' is not one of total, mean, calls");
 
@@ -55,7 +56,8 @@ public static class AdminApi
     private static async Task<IResult> Partitions(DatabaseReports reports, CancellationToken ct) => Json(await reports.PartitionsAsync(ct));
 
     private static async Task<IResult> Maintenance(MaintenanceRunner runner, int? limit, string? task, CancellationToken ct) =>
-        Json(await runner.HistoryAsync(Math.Clamp(limit ?? 20, 1, 500), task, true, ct));
+        Json(await runner.HistoryAsync(Math.Clamp(limit ?? 20, 1, 500),
+            task is null ? null : MaintenanceRunner.TaskName(MaintenanceRunner.ParseTask(task)), true, ct));
 
     /// <summary>The reports as <c>botstore report --json</c> writes them: snake_case names, enums as numbers.</summary>
     private static IResult Json<T>(T value) => Results.Json(value, AdminJson);

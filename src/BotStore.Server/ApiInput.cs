@@ -23,7 +23,7 @@ internal static class ApiInput
 
     /// <summary>An optional enum value by its seed name (absent or empty: null).</summary>
     public static T? OptionalEnum<T>(string? value) where T : struct, Enum =>
-        string.IsNullOrEmpty(value) ? null : EnumCatalog.Parse<T>(value);
+        string.IsNullOrEmpty(value) ? null : EnumCatalog.ParseName<T>(value);
 
     /// <summary>A required value.</summary>
     public static T Required<T>(T? value, string field) where T : struct =>

@@ -26,14 +26,18 @@ internal static class DocumentsApi
     {
         var state = new DocumentState(ApiInput.Required(body.SyncStatus, "sync_status"), body.ContentHash, body.SizeBytes, body.Error);
         var (document, created) = await documents.UpsertAsync(tenant.Id, ApiInput.Id(id, "bot id"), path, state, ct);
-        return created ? TypedResults.Created($"/v1/bots/{document.BotId}/documents/{path}", document) : TypedResults.Ok(document);
+        return created ? TypedResults.Created(Location(document), document) : TypedResults.Ok(document);
     }
 
     public static async Task<Ok<Page<KbDocument>>> ListDocuments(string id, [FromQuery(Name = "sync_status")] string? syncStatus, string? limit,
         string? after, CallerTenant tenant, DocumentStore documents, ServeOptions options, CancellationToken ct)
     {
         var statuses = syncStatus?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-            .Select(EnumCatalog.Parse<SyncStatus>).ToArray();
+            .Select(EnumCatalog.ParseName<SyncStatus>).ToArray();
         return TypedResults.Ok(await documents.ListAsync(tenant.Id, ApiInput.Id(id, "bot id"), statuses, after, ApiInput.Limit(limit, options), ct));
     }
+
+    // The path as a URL: each segment escaped (a header carries ASCII only; café.md, a newline).
+    private static string Location(KbDocument d) =>
+        $"/v1/bots/{d.BotId}/documents/{string.Join('/', d.Path.Split('/').Select(Uri.EscapeDataString))}";
 }

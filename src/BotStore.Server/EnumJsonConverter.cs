@@ -21,7 +21,7 @@ internal sealed class EnumJsonConverterFactory : JsonConverterFactory
         {
             if (reader.TokenType != JsonTokenType.String)
                 throw new BotStoreValidationException($"a {EnumCatalog.Of<T>().Name} is a string, one of: {EnumCatalog.Of<T>().AllowedNames}");
-            return EnumCatalog.Parse<T>(reader.GetString()!);
+            return EnumCatalog.ParseName<T>(reader.GetString()!);
         }
 
         public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options) =>

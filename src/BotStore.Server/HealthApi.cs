@@ -20,11 +20,32 @@ internal static class HealthApi
 
     public static Ok<UpStatus> Up() => TypedResults.Ok(new UpStatus("up"));
 
-    public static async Task<Results<Ok<ReadyStatus>, ProblemHttpResult>> Ready(NpgsqlDataSource dataSource, CancellationToken ct)
+    /// <summary>
+    /// Ready when a pooled connection is free within <see cref="ServeOptions.ReadyTimeout"/>, the database answers and
+    /// no migration is pending; otherwise 503 saying which (an exhausted pool, an unreachable database), so an
+    /// orchestrator can act.
+    /// </summary>
+    public static async Task<Results<Ok<ReadyStatus>, ProblemHttpResult>> Ready(NpgsqlDataSource dataSource, ServeOptions options, CancellationToken ct)
     {
-        var pending = await new MigrationRunner(dataSource).PendingAsync(ct);
-        return pending.Count == 0
-            ? TypedResults.Ok(new ReadyStatus("ready", Migration.LatestVersion))
-            : Problems.Result(StatusCodes.Status503ServiceUnavailable, $"{pending.Count} migration(s) pending: run 'botstore migrate'");
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        wait.CancelAfter(options.ReadyTimeout);
+        try
+        {
+            await using (var conn = await dataSource.OpenConnectionAsync(wait.Token))
+            {
+                await using var ping = new NpgsqlCommand("SELECT 1", conn);
+                await ping.ExecuteScalarAsync(wait.Token);
+            }
+            var pending = await new MigrationRunner(dataSource).PendingAsync(wait.Token);
+            return pending.Count == 0
+                ? TypedResults.Ok(new ReadyStatus("ready", Migration.LatestVersion))
+                : Problems.Result(StatusCodes.Status503ServiceUnavailable, $"{pending.Count} migration(s) pending: run 'botstore migrate'");
+        }
+        catch (Exception ex) when (!ct.IsCancellationRequested && (ex is OperationCanceledException || PostgresErrors.Translate(ex) is BotStoreUnavailableException))
+        {
+            return Problems.Result(StatusCodes.Status503ServiceUnavailable, ex is OperationCanceledException
+                ? $"no database connection within {options.ReadyTimeout.TotalSeconds:0.#} s: the connection pool is exhausted or the database is slow"
+                : $"the database is unreachable: {PostgresErrors.Translate(ex)!.Message}");
+        }
     }
 }

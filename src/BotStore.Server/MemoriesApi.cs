@@ -50,5 +50,5 @@ internal static class MemoriesApi
             ApiInput.OptionalId(userId, "user_id"), after, ApiInput.Limit(limit, options), ct));
 
     private static MemoryKey Key(string botId, string type, string key, string? userId) =>
-        new(ApiInput.Id(botId, "bot id"), EnumCatalog.Parse<MemoryType>(type), ApiInput.OptionalId(userId, "user_id"), key);
+        new(ApiInput.Id(botId, "bot id"), EnumCatalog.ParseName<MemoryType>(type), ApiInput.OptionalId(userId, "user_id"), key);
 }

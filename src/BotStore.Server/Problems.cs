@@ -55,6 +55,7 @@ internal sealed class Problems(ILogger<Problems> logger) : IExceptionHandler
             ?? (exception.InnerException is { } inner ? PostgresErrors.Translate(inner) ?? inner as BotStoreException : null);
         var status = error switch
         {
+            BotStoreTooLargeException => StatusCodes.Status413PayloadTooLarge,
             BotStoreValidationException => StatusCodes.Status400BadRequest,
             BotStoreNotFoundException => StatusCodes.Status404NotFound,
             BotStoreConflictException => StatusCodes.Status409Conflict,

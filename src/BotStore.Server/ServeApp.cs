@@ -11,8 +11,11 @@ namespace BotStore.Server;
 /// </summary>
 public static class ServeApp
 {
-    /// <summary>Creates the application; the caller runs it and owns the data source.</summary>
-    public static WebApplication Build(NpgsqlDataSource dataSource, ServeOptions options, string[]? args = null)
+    /// <summary>
+    /// Creates the application; the caller runs it and owns the data source. <paramref name="configure"/> adds the
+    /// host's own services (e.g. the CLI's supervisor of its embedded cluster).
+    /// </summary>
+    public static WebApplication Build(NpgsqlDataSource dataSource, ServeOptions options, string[]? args = null, Action<IServiceCollection>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args ?? []);
         builder.WebHost.UseUrls(options.Urls);
@@ -21,6 +24,7 @@ public static class ServeApp
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
         builder.Services.AddBotStore(dataSource, options, builder.Configuration);
+        configure?.Invoke(builder.Services);
 
         var app = builder.Build();
         app.MapBotStore();
@@ -41,6 +45,7 @@ public static class ServeApp
         services.AddProblemDetails();
         services.AddExceptionHandler<Problems>();
         services.AddOpenApi();
+        services.AddTenantLimits(options);
         return services;
     }
 
@@ -53,6 +58,7 @@ public static class ServeApp
         app.UseWhen(http => http.Request.Path.StartsWithSegments("/v1"), v1 => v1.Use(TenantAuth.RequireTenant));
         app.UseWhen(http => http.Request.Path.StartsWithSegments("/admin") || http.Request.Path.StartsWithSegments("/metrics"),
             admin => admin.Use(TenantAuth.RequireAdmin));
+        app.UseRateLimiter(); // after authentication: the limits are per tenant
 
         app.MapOpenApi();
         app.MapHealthApi();

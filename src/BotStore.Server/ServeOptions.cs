@@ -20,4 +20,19 @@ public sealed record ServeOptions
 
     /// <summary>The largest request body, in bytes (batch endpoints included).</summary>
     public long MaxRequestBytes { get; init; } = 16 * 1024 * 1024;
+
+    /// <summary>Requests a second each tenant may make on average (a token bucket refilled every second).</summary>
+    public int TenantRequestsPerSecond { get; init; } = 500;
+
+    /// <summary>Requests a tenant may make at once above its rate (the bucket's size).</summary>
+    public int TenantBurst { get; init; } = 1000;
+
+    /// <summary>Requests of one tenant served at the same time; more wait in a queue of <see cref="TenantQueue"/>.</summary>
+    public int TenantConcurrency { get; init; } = 32;
+
+    /// <summary>Requests of one tenant that may wait for a turn; beyond them the answer is 429.</summary>
+    public int TenantQueue { get; init; } = 64;
+
+    /// <summary>How long /readyz waits for a database connection before it reports the pool exhausted or the database unreachable.</summary>
+    public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(2);
 }

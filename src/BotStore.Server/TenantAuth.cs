@@ -19,6 +19,9 @@ public readonly record struct CallerTenant(long Id)
             : throw new InvalidOperationException("CallerTenant bound on a route without tenant authentication");
 
     internal static void Set(HttpContext http, long id) => http.Items[ItemKey] = id;
+
+    /// <summary>The authenticated tenant of the request, if any (for per-tenant limits).</summary>
+    internal static long? Of(HttpContext http) => http.Items.TryGetValue(ItemKey, out var value) && value is long id ? id : null;
 }
 
 /// <summary>

@@ -10,6 +10,9 @@ public class BotStoreException : Exception
 /// <summary>The input is not acceptable (an unknown enum name, a malformed id, a value out of range). Nothing was written.</summary>
 public class BotStoreValidationException(string message, Exception? inner = null) : BotStoreException(message, inner);
 
+/// <summary>The input is larger than a documented limit (the API answers 413). Nothing was written.</summary>
+public class BotStoreTooLargeException(string message) : BotStoreValidationException(message);
+
 /// <summary>The thing asked for does not exist, or belongs to another tenant (the two are indistinguishable on purpose).</summary>
 public class BotStoreNotFoundException(string message) : BotStoreException(message);
 

@@ -37,7 +37,8 @@ internal static class ServeCommand
                     Output.Line($"Applied {m}");
             }
 
-            await using var app = ServeApp.Build(target.DataSource, options);
+            await using var app = ServeApp.Build(target.DataSource, options,
+                configure: target.Embedded is { } cluster ? s => s.AddSingleton(cluster).AddHostedService<EmbeddedClusterSupervisor>() : null);
             await app.StartAsync(ct);
             Output.Line($"BotStore API on {string.Join(", ", app.Urls)} (database: {target.Description}). Ctrl+C stops it.");
             if ((await new TenantStore(target.DataSource).ListAsync(limit: 1, ct: ct)).Items.Count == 0)

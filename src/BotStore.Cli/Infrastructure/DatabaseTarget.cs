@@ -50,12 +50,15 @@ internal sealed class DatabaseTarget : IAsyncDisposable
             DataDirectory = parseResult.GetValue(CommonOptions.DataDir)!,
             Port = parseResult.GetValue(CommonOptions.PgPort),
         }, ct);
+        if (embedded.Created && embedded.LinkedFrom is not null)
+            Console.Error.WriteLine($"botstore: the postgres system user cannot enter {Path.GetDirectoryName(embedded.LinkedFrom)}, " +
+                                    $"so the cluster's data lives in {embedded.DataDirectory}, linked from {embedded.LinkedFrom}");
         try
         {
             await EnsureDatabaseAsync(embedded, ct);
             var connectionString = settings.Apply(embedded.ConnectionStringFor(EmbeddedDatabase));
             return new DatabaseTarget(NpgsqlDataSource.Create(connectionString), embedded, connectionString,
-                $"embedded PostgreSQL {embedded.Binaries.MajorVersion} in {embedded.DataDirectory} (127.0.0.1:{embedded.Port}, socket {embedded.SocketDirectory})");
+                $"embedded PostgreSQL {embedded.Binaries.MajorVersion} in {embedded.Location} (127.0.0.1:{embedded.Port}, socket {embedded.SocketDirectory})");
         }
         catch
         {

@@ -1,8 +1,8 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text.Json;
+using BotStore.Tooling.Embedded.Internal;
 using BotStore.Tooling.Internal;
 using Npgsql;
 
@@ -12,34 +12,39 @@ namespace BotStore.Tooling.Embedded;
 /// A PostgreSQL cluster that BotStore creates and runs itself from the server binaries on the machine: initdb into
 /// a data folder on first use, started with the process and stopped when it is disposed, reused across runs.
 /// It listens on 127.0.0.1 (password required) and on a private unix socket. Run as root, it runs as the
-/// <c>postgres</c> system user, since initdb refuses root. A second process that finds the cluster already running
-/// attaches to it and leaves it running; so does a second start in the same process while the first instance lives.
+/// <c>postgres</c> system user, since initdb refuses root.
+/// <para>
+/// Several processes (and several instances in one process) may use one cluster: each holds a shared lock on
+/// <c>&lt;data&gt;.users</c> while it lives, the kernel drops it when a process dies, and whoever is disposed last
+/// stops the server, whichever started it. Starting, stopping and restarting happen under <c>&lt;data&gt;.lock</c>.
+/// </para>
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class EmbeddedPostgres : IAsyncDisposable
 {
     private const string StateFile = "botstore.json";
     private const string ConfFile = "botstore.conf";
-    private const string OwnerFile = "botstore.owner";
     private const string SystemUser = "postgres";
-
-    // Data folders whose server an instance in this process started and has not stopped yet. The owner file then
-    // holds our own pid, which otherwise means a crashed process whose pid we reuse: a second StartAsync in this
-    // process must attach, not adopt the server and stop it under the first instance when disposed.
-    private static readonly ConcurrentDictionary<string, bool> StartedHere = new(StringComparer.Ordinal);
 
     private readonly PostgresBinaries _binaries;
     private readonly string? _runAs;
+    private readonly EmbeddedPostgresOptions _options;
+    private readonly FileStream _users;
     private bool _disposed;
 
-    private EmbeddedPostgres(PostgresBinaries binaries, string dataDirectory, string? runAs, State state, string socketDirectory, bool ownsServer)
+    private EmbeddedPostgres(PostgresBinaries binaries, DataLocation location, string? runAs, EmbeddedPostgresOptions options, State state,
+        string socketDirectory, bool startedServer, bool created, FileStream users)
     {
         _binaries = binaries;
         _runAs = runAs;
-        DataDirectory = dataDirectory;
+        _options = options;
+        _users = users;
+        DataDirectory = location.DataDirectory;
+        LinkedFrom = location.LinkedFrom;
+        Created = created;
         Port = state.Port;
         SocketDirectory = socketDirectory;
-        OwnsServer = ownsServer;
+        StartedServer = startedServer;
         ConnectionString = new NpgsqlConnectionStringBuilder
         {
             Host = "127.0.0.1",
@@ -50,8 +55,20 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }.ConnectionString;
     }
 
-    /// <summary>The absolute data folder.</summary>
+    /// <summary>The absolute data folder, where the cluster's files really are.</summary>
     public string DataDirectory { get; }
+
+    /// <summary>
+    /// The folder asked for when it is a symbolic link to <see cref="DataDirectory"/>: run as root from a folder the
+    /// <c>postgres</c> user cannot enter, the cluster lives under <see cref="EmbeddedPostgresOptions.RelocationRoot"/>.
+    /// </summary>
+    public string? LinkedFrom { get; }
+
+    /// <summary>Whether this start created the cluster (ran initdb).</summary>
+    public bool Created { get; }
+
+    /// <summary>Where the data lives, for people: the folder, and the link that leads to it.</summary>
+    public string Location => LinkedFrom is null ? DataDirectory : $"{DataDirectory} (linked from {LinkedFrom})";
 
     /// <summary>The TCP port on 127.0.0.1.</summary>
     public int Port { get; }
@@ -59,8 +76,8 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     /// <summary>The folder of the private unix socket (psql -h, pgbench -h, PgBouncer).</summary>
     public string SocketDirectory { get; }
 
-    /// <summary>Whether this process started the server (and so stops it when disposed).</summary>
-    public bool OwnsServer { get; }
+    /// <summary>Whether this start started the server (rather than attaching to a running one).</summary>
+    public bool StartedServer { get; }
 
     /// <summary>The superuser connection string for the <c>postgres</c> database.</summary>
     public string ConnectionString { get; }
@@ -72,20 +89,46 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     public string ConnectionStringFor(string database) =>
         new NpgsqlConnectionStringBuilder(ConnectionString) { Database = database }.ConnectionString;
 
-    /// <summary>Creates the cluster if needed and starts it, or attaches to it when it already runs.</summary>
+    /// <summary>
+    /// Creates the cluster if needed and starts it, or attaches to it when it already runs. A first start that fails
+    /// removes what it made (data folder, link), so the next one starts clean.
+    /// </summary>
     public static async Task<EmbeddedPostgres> StartAsync(EmbeddedPostgresOptions options, CancellationToken ct = default)
     {
         var binaries = await PostgresBinaries.LocateAsync(ct);
-        var dataDir = Path.GetFullPath(options.DataDirectory);
+        var requested = Path.GetFullPath(options.DataDirectory);
         var runAs = ProcessRunner.IsRoot ? SystemUser : null;
         if (runAs is not null && (await ProcessRunner.RunAsync("id", ["-u", runAs], ct: ct)).ExitCode != 0)
             throw new BotStoreConfigurationException(
                 "running as root, the embedded cluster must run as the 'postgres' system user, which does not exist: apt-get install postgresql-15 creates it");
 
-        Directory.CreateDirectory(Path.GetDirectoryName(dataDir)!);
-        await using var fileLock = await AcquireLockAsync(dataDir + ".lock", ct);
+        Directory.CreateDirectory(Path.GetDirectoryName(requested)!);
+        await using var requestedLock = await AcquireLockAsync(requested + ".lock", ct);
+        var location = await DataLocation.ResolveAsync(requested, runAs, options.RelocationRoot, ct);
+        var dataDir = location.DataDirectory;
+        // The same cluster may be named by its link and by its real folder.
+        await using var realLock = dataDir == requested ? null : await AcquireLockAsync(dataDir + ".lock", ct);
 
-        var state = IsEmpty(dataDir)
+        var existed = Directory.Exists(dataDir);
+        var fresh = IsEmpty(dataDir);
+        try
+        {
+            return await StartLockedAsync(binaries, location, runAs, fresh, options, ct);
+        }
+        catch when (fresh)
+        {
+            if (File.Exists(Path.Combine(dataDir, "postmaster.pid")))
+                await ProcessRunner.RunAsync(binaries.Program("pg_ctl"), ["stop", "-D", dataDir, "-m", "immediate", "-s"], runAs, CancellationToken.None);
+            location.Undo(existed);
+            throw;
+        }
+    }
+
+    private static async Task<EmbeddedPostgres> StartLockedAsync(PostgresBinaries binaries, DataLocation location, string? runAs, bool fresh,
+        EmbeddedPostgresOptions options, CancellationToken ct)
+    {
+        var dataDir = location.DataDirectory;
+        var state = fresh
             ? await InitAsync(binaries, dataDir, runAs, options, ct)
             : await CheckExistingAsync(binaries, dataDir, runAs, ct);
         if (options.Port is { } port && port != state.Port)
@@ -95,47 +138,106 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
         var socketDir = SocketDirectoryFor(dataDir, state.Port);
 
-        var running = (await ProcessRunner.RunAsync(binaries.Program("pg_ctl"), ["status", "-D", dataDir], runAs, ct)).ExitCode == 0;
-        bool owns;
-        if (running)
-        {
-            // Another process started it; adopt it only when that process is gone (it crashed without stopping it).
-            owns = !StartedHere.ContainsKey(dataDir) && !OwnerAlive(dataDir);
-        }
-        else
-        {
-            EnsurePortFree(state.Port);
-            await WriteConfAsync(dataDir, state.Port, socketDir, options, runAs, ct);
-            await ProcessRunner.RunCheckedAsync(binaries.Program("pg_ctl"),
-                ["start", "-D", dataDir, "-w", "-t", "60", "-s", "-l", Path.Combine(dataDir, "pg_ctl.log")],
-                $"starting PostgreSQL in {dataDir} (see {Path.Combine(dataDir, "pg_ctl.log")})", runAs, ct);
-            owns = true;
-        }
-        if (owns)
-        {
-            await File.WriteAllTextAsync(Path.Combine(dataDir, OwnerFile), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), ct);
-            StartedHere[dataDir] = true;
-        }
-        return new EmbeddedPostgres(binaries, dataDir, runAs, state, socketDir, owns);
+        var running = await StatusAsync(binaries, dataDir, runAs, ct);
+        if (!running)
+            await StartServerAsync(binaries, dataDir, runAs, state.Port, socketDir, options, ct);
+        return new EmbeddedPostgres(binaries, location, runAs, options, state, socketDir, startedServer: !running, created: fresh, OpenUsersLock(dataDir));
     }
 
-    /// <summary>Stops the server when this process started it; an attached process leaves it running.</summary>
+    /// <summary>
+    /// Whether the server process is alive, from its <c>postmaster.pid</c> and /proc: cheap enough to poll. A server
+    /// killed with SIGKILL leaves its pid file behind, naming a process that is gone.
+    /// </summary>
+    public bool IsServerAlive(out string reason)
+    {
+        var pidFile = Path.Combine(DataDirectory, "postmaster.pid");
+        string? firstLine;
+        try
+        {
+            firstLine = File.ReadLines(pidFile).FirstOrDefault();
+        }
+        catch (FileNotFoundException)
+        {
+            reason = "the server is stopped (no postmaster.pid)";
+            return false;
+        }
+        if (!int.TryParse(firstLine, System.Globalization.CultureInfo.InvariantCulture, out var pid))
+        {
+            reason = "postmaster.pid names no process";
+            return false;
+        }
+        string comm;
+        try
+        {
+            comm = File.ReadAllText($"/proc/{pid}/comm").Trim();
+        }
+        catch (IOException)
+        {
+            reason = $"the server process {pid} is gone (killed or crashed)";
+            return false;
+        }
+        reason = comm == "postgres" ? "" : $"the server process {pid} is gone (the pid now belongs to '{comm}')";
+        return comm == "postgres";
+    }
+
+    /// <summary>
+    /// Starts the server again when it is not running (after a crash or a <c>kill -9</c>; PostgreSQL recovers from its
+    /// WAL). Returns whether it started it; false when it was running or another process restarted it first.
+    /// </summary>
+    public async Task<bool> EnsureRunningAsync(CancellationToken ct = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (IsServerAlive(out _))
+            return false;
+        await using var fileLock = await AcquireLockAsync(DataDirectory + ".lock", ct);
+        if (await StatusAsync(_binaries, DataDirectory, _runAs, ct))
+            return false;
+        await StartServerAsync(_binaries, DataDirectory, _runAs, Port, SocketDirectory, _options, ct);
+        return true;
+    }
+
+    /// <summary>Detaches; the last process or instance using the cluster stops the server.</summary>
     public async ValueTask DisposeAsync()
     {
         if (_disposed)
             return;
         _disposed = true;
-        if (!OwnsServer)
+        await using var fileLock = await AcquireLockAsync(DataDirectory + ".lock", CancellationToken.None);
+        await _users.DisposeAsync();
+        if (OthersAttached(DataDirectory) || !await StatusAsync(_binaries, DataDirectory, _runAs, CancellationToken.None))
             return;
+        await ProcessRunner.RunCheckedAsync(_binaries.Program("pg_ctl"), ["stop", "-D", DataDirectory, "-m", "fast", "-w", "-s"],
+            "stopping PostgreSQL", _runAs);
+    }
+
+    private static async Task<bool> StatusAsync(PostgresBinaries binaries, string dataDir, string? runAs, CancellationToken ct) =>
+        (await ProcessRunner.RunAsync(binaries.Program("pg_ctl"), ["status", "-D", dataDir], runAs, ct)).ExitCode == 0;
+
+    private static async Task StartServerAsync(PostgresBinaries binaries, string dataDir, string? runAs, int port, string socketDir,
+        EmbeddedPostgresOptions options, CancellationToken ct)
+    {
+        EnsurePortFree(port);
+        await WriteConfAsync(dataDir, port, socketDir, options, runAs, ct);
+        await ProcessRunner.RunCheckedAsync(binaries.Program("pg_ctl"),
+            ["start", "-D", dataDir, "-w", "-t", "60", "-s", "-l", Path.Combine(dataDir, "pg_ctl.log")],
+            $"starting PostgreSQL in {dataDir} (see {Path.Combine(dataDir, "pg_ctl.log")})", runAs, ct);
+    }
+
+    // A shared flock held for the instance's life: read-only, since .NET takes LOCK_SH only for files not opened for writing.
+    private static FileStream OpenUsersLock(string dataDir) =>
+        new(dataDir + ".users", FileMode.OpenOrCreate, FileAccess.Read, FileShare.ReadWrite);
+
+    // Whether anyone else holds a shared lock: an exclusive one is then refused.
+    private static bool OthersAttached(string dataDir)
+    {
         try
         {
-            await ProcessRunner.RunCheckedAsync(_binaries.Program("pg_ctl"), ["stop", "-D", DataDirectory, "-m", "fast", "-w", "-s"],
-                "stopping PostgreSQL", _runAs);
-            File.Delete(Path.Combine(DataDirectory, OwnerFile));
+            using var probe = new FileStream(dataDir + ".users", FileMode.OpenOrCreate, FileAccess.Read, FileShare.None);
+            return false;
         }
-        finally
+        catch (IOException)
         {
-            StartedHere.TryRemove(DataDirectory, out _);
+            return true;
         }
     }
 
@@ -148,22 +250,15 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         File.SetUnixFileMode(dataDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         if (runAs is not null && (await ProcessRunner.RunAsync("test", ["-w", dataDir], runAs, ct)).ExitCode != 0)
             throw new BotStoreConfigurationException(
-                $"the postgres system user cannot reach {dataDir} (a parent folder is closed to it): choose a --data-dir under a folder it can traverse, e.g. /var/lib/botstore");
+                $"the postgres system user cannot write to {dataDir}: choose a --data-dir under a folder it can traverse, e.g. /var/lib/botstore");
 
         var state = new State(options.Port ?? EmbeddedPostgresOptions.DefaultPort, RandomNumberGenerator.GetHexString(32, lowercase: true));
-        var pwFile = Path.Combine(Path.GetTempPath(), $"botstore-pw-{Guid.NewGuid():N}");
-        await File.WriteAllTextAsync(pwFile, state.Password, ct);
-        try
+        using (var pwFile = await PasswordFile.WriteAsync(state.Password, runAs, ct))
         {
-            await ChownAsync(runAs, ct, pwFile);
             await ProcessRunner.RunCheckedAsync(binaries.Program("initdb"),
-                ["-D", dataDir, "-U", SystemUser, "--pwfile", pwFile, "--auth-local=trust", "--auth-host=scram-sha-256",
+                ["-D", dataDir, "-U", SystemUser, "--pwfile", pwFile.Path, "--auth-local=trust", "--auth-host=scram-sha-256",
                  "--encoding=UTF8", "--locale=C.UTF-8", "--no-instructions"],
                 $"initdb in {dataDir}", runAs, ct);
-        }
-        finally
-        {
-            File.Delete(pwFile);
         }
         await File.AppendAllTextAsync(Path.Combine(dataDir, "postgresql.conf"), $"\n# BotStore's settings, rewritten at every start\ninclude_if_exists = '{ConfFile}'\n", ct);
         await WriteOwnedAsync(Path.Combine(dataDir, StateFile), JsonSerializer.Serialize(state), runAs, ct);
@@ -241,14 +336,6 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         {
             throw new BotStoreConfigurationException($"port {port} on 127.0.0.1 is in use by another program: choose another with --pg-port");
         }
-    }
-
-    private static bool OwnerAlive(string dataDir)
-    {
-        var file = Path.Combine(dataDir, OwnerFile);
-        if (!File.Exists(file) || !int.TryParse(File.ReadAllText(file).Trim(), out var pid) || pid == Environment.ProcessId)
-            return false;
-        return Directory.Exists($"/proc/{pid}");
     }
 
     private static bool IsEmpty(string dir) => !Directory.Exists(dir) || !Directory.EnumerateFileSystemEntries(dir).Any();

@@ -50,19 +50,38 @@ public sealed class AnalyticsStore(NpgsqlDataSource dataSource)
             SELECT $1, created_at, id, bot_id, user_id, session_id, channel, name, properties
             FROM botstore_incoming_events
             ORDER BY created_at
-            ON CONFLICT (id, created_at) DO NOTHING
+            ON CONFLICT (tenant_id, id, created_at) DO NOTHING
             RETURNING 1
         )
         SELECT count(*)::int FROM inserted
         """;
 
-    /// <summary>Stores a batch of events in one transaction; returns how many were new.</summary>
+    /// <summary>Which of the batch's (id, created_at) are stored: a primary-key probe per id, in its one partition.</summary>
+    internal const string StoredIdsSql = """
+        SELECT i.id
+        FROM unnest($2::uuid[], $3::timestamptz[]) AS i(id, created_at)
+        CROSS JOIN LATERAL (
+            SELECT FROM analytics_events e WHERE e.tenant_id = $1 AND e.id = i.id AND e.created_at = i.created_at LIMIT 1
+        ) stored
+        """;
+
+    internal const string CopyEventsSql = """
+        COPY analytics_events (tenant_id, id, created_at, bot_id, user_id, session_id, channel, name, properties) FROM STDIN (FORMAT BINARY)
+        """;
+
+    /// <summary>
+    /// Stores a batch of events in one transaction; returns how many were new. A login role that may COPY into a
+    /// table under row-level security finds the stored ids as botstore_app and copies the new events straight into
+    /// analytics_events (see <see cref="DirectCopy"/>); any other goes through a temporary table.
+    /// </summary>
     public Task<BulkResult> IngestAsync(long tenantId, IReadOnlyList<NewEvent> events, CancellationToken ct = default) => PostgresErrors.Guard(async () =>
     {
         ArgumentNullException.ThrowIfNull(events);
         var rows = events.Select(Check).ToList();
         if (rows.Count == 0)
             return new BulkResult(0, 0);
+        if (await DirectCopy.AllowedAsync(dataSource))
+            return new BulkResult(rows.Count, await CopyBatchAsync(tenantId, rows, ct));
         var inserted = await BulkCopy.RunAsync(dataSource, tenantId, CreateIncomingSql, CopyIncomingSql, rows, WriteRowAsync,
             async (conn, token) =>
             {
@@ -79,12 +98,39 @@ public sealed class AnalyticsStore(NpgsqlDataSource dataSource)
         CancellationToken ct = default) =>
         BulkCopy.InBatchesAsync(events, batchSize, (batch, token) => IngestAsync(tenantId, batch, token), ct);
 
+    private async Task<int> CopyBatchAsync(long tenantId, List<(Guid Id, NewEvent Event, short Channel, string Name)> rows, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var stored = new HashSet<Guid>();
+        await using (var batch = TenantScope.Batch(conn, tenantId)
+            .Add(StoredIdsSql, tenantId, rows.Select(r => r.Id).ToArray(), rows.Select(r => Uuid7.Timestamp(r.Id)).ToArray())
+            .Add(DirectCopy.UnscopeSql))
+        {
+            await using var reader = await batch.ReadAsync(ct);
+            while (await reader.ReadAsync(ct))
+                stored.Add(reader.GetGuid(0));
+        }
+        var fresh = rows.Where(r => !stored.Contains(r.Id)).DistinctBy(r => r.Id).OrderBy(r => r.Id).ToList();
+        if (fresh.Count > 0)
+        {
+            await BulkCopy.CopyAsync(conn, CopyEventsSql, fresh, async (w, r, token) =>
+            {
+                await w.WriteAsync(tenantId, NpgsqlDbType.Bigint, token);
+                await WriteRowAsync(w, r, token);
+            }, ct);
+        }
+        await tx.CommitAsync(ct);
+        return fresh.Count;
+    }
+
     private static (Guid Id, NewEvent Event, short Channel, string Name) Check(NewEvent e, int ord)
     {
         ArgumentNullException.ThrowIfNull(e);
         var id = e.Id ?? Uuid7.New();
         if (!Uuid7.IsVersion7(id))
             throw new BotStoreValidationException($"events[{ord}]: id {id} is not a UUIDv7 (its timestamp is the event's created_at)");
+        JsonValues.Check(e.Properties, $"events[{ord}].properties");
         return (id, e, Rows.Value(e.Channel), Rows.Text(e.Name, $"events[{ord}].name", 200));
     }
 

@@ -81,8 +81,11 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
 
     private static void CheckPath(string path)
     {
-        if (string.IsNullOrEmpty(path) || path.Length > 1000)
-            throw new BotStoreValidationException("a document path must have 1 to 1000 characters");
+        if (string.IsNullOrEmpty(path))
+            throw new BotStoreValidationException("a document path must not be empty");
+        var bytes = System.Text.Encoding.UTF8.GetByteCount(TextValues.Check(path, "the document path")!);
+        if (bytes > InputLimits.MaxDocumentPathBytes)
+            throw new BotStoreValidationException($"the document path has {bytes} bytes of UTF-8; the limit is {InputLimits.MaxDocumentPathBytes}");
     }
 
     private static KbDocument Read(NpgsqlDataReader r, int o) => new(

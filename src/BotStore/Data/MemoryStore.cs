@@ -63,7 +63,7 @@ public sealed class MemoryStore(NpgsqlDataSource dataSource)
             SELECT EXISTS (SELECT FROM bot), $4 IS NULL OR EXISTS (SELECT FROM usr), s.*
             FROM (VALUES (0)) v LEFT JOIN saved s ON true
             """, tenantId, key.BotId, (short)key.MemoryType, new NpgsqlParameter<Guid?> { TypedValue = key.UserId }, key.Key,
-            JsonValues.Parameter(value), Uuid7.New(), new NpgsqlParameter<DateTimeOffset?> { TypedValue = expiresAt?.ToUniversalTime() });
+            JsonValues.Parameter(value, "value"), Uuid7.New(), new NpgsqlParameter<DateTimeOffset?> { TypedValue = expiresAt?.ToUniversalTime() });
         await using var reader = await batch.ReadAsync(ct);
         await reader.ReadAsync(ct);
         if (!reader.GetBoolean(0))

@@ -45,7 +45,9 @@ public sealed partial class MessageStore
     /// <summary>
     /// Stores a batch of messages (any sessions of the tenant) in one transaction, through binary COPY: ids already
     /// stored are skipped, messages without an index take their session's next ones. A message that breaks a rule
-    /// fails the batch, naming it as messages[i], and nothing is written.
+    /// fails the batch, naming it as messages[i], and nothing is written. A login role that may COPY into a table
+    /// under row-level security copies straight into message_history (MessageStore.Copy.cs); any other goes through a
+    /// temporary table and one INSERT ... SELECT under the policy.
     /// </summary>
     public Task<BulkResult> BulkAppendAsync(long tenantId, IReadOnlyList<NewMessage> messages, CancellationToken ct = default) =>
         PostgresErrors.Guard(async () =>
@@ -54,6 +56,8 @@ public sealed partial class MessageStore
             var rows = messages.Select((m, i) => Row.From(m, i)).ToList();
             if (rows.Count == 0)
                 return new BulkResult(0, 0);
+            if (await DirectCopy.AllowedAsync(dataSource))
+                return new BulkResult(rows.Count, await CopyBatchAsync(tenantId, rows, ct));
             var inserted = await BulkCopy.RunAsync(dataSource, tenantId, CreateIncomingSql, CopyIncomingSql, rows, WriteRowAsync,
                 async (conn, token) =>
                 {

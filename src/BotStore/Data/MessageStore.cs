@@ -81,39 +81,18 @@ public sealed partial class MessageStore(NpgsqlDataSource dataSource)
     /// <summary>One message by id; (id, created_at) finds its one partition.</summary>
     internal const string FindSql = $"SELECT {MessageRows.Columns} FROM message_history m WHERE m.tenant_id = $1 AND m.id = $2 AND m.created_at = $3";
 
-    private const string HistoryTemplate = $"""
-        SELECT {MessageRows.Columns}
-        FROM user_sessions s
-        LEFT JOIN LATERAL (
-            SELECT * FROM message_history m
-            WHERE m.tenant_id = $1 AND m.session_id = s.id
-              AND m.created_at >= s.created_at - {MessageRows.Backdating}
-              AND m.created_at >= $3 AND m.created_at <= $4
-              AND m.message_index > $5 AND m.message_index < $6
-            ORDER BY m.message_index @dir
-            LIMIT $7
-        ) m ON true
-        WHERE s.tenant_id = $1 AND s.id = $2
-        ORDER BY m.message_index @dir
-        """;
+    /// <summary>
+    /// A page of a session's history (botstore_session_history, migration 0022): the function reads the session
+    /// first, so the created_at bounds are constants when the page is planned and only the session's months are
+    /// planned at all; its plan is cached by the server connection, with or without PgBouncer.
+    /// </summary>
+    internal const string HistorySql = "SELECT * FROM botstore_session_history($1, $2, $3, $4, $5, $6, $7, $8)";
 
-    /// <summary>A page of a session's history, newest first (idx_messages_session, partitions from the session's month on).</summary>
-    internal static readonly string HistoryNewestFirstSql = HistoryTemplate.Replace("@dir", "DESC", StringComparison.Ordinal);
-
-    /// <summary>A page of a session's history, oldest first.</summary>
-    internal static readonly string HistoryOldestFirstSql = HistoryTemplate.Replace(" @dir", "", StringComparison.Ordinal);
-
-    /// <summary>Marks a session's messages read up to an index; the user's unread ones are found through idx_messages_unread.</summary>
-    internal const string MarkReadSql = $"""
-        WITH s AS (SELECT user_id, created_at FROM user_sessions WHERE tenant_id = $1 AND id = $2),
-        marked AS (
-            UPDATE message_history m SET is_read = true
-            WHERE m.tenant_id = $1 AND m.session_id = $2 AND m.message_index <= $3 AND m.is_read = false
-              AND m.user_id = (SELECT user_id FROM s) AND m.created_at >= (SELECT created_at FROM s) - {MessageRows.Backdating}
-            RETURNING 1
-        )
-        SELECT (SELECT count(*) FROM s)::int, (SELECT count(*) FROM marked)::int
-        """;
+    /// <summary>
+    /// Marks a session's messages read up to an index (botstore_mark_read, migration 0022: bounded like the history,
+    /// so only the session's months are planned); the user's unread ones are found through idx_messages_unread.
+    /// </summary>
+    internal const string MarkReadSql = "SELECT session_found, marked FROM botstore_mark_read($1, $2, $3)";
 
     /// <summary>A page of a user's unread messages, oldest first, from idx_messages_unread.</summary>
     internal const string UnreadSql = $"""
@@ -141,7 +120,7 @@ public sealed partial class MessageStore(NpgsqlDataSource dataSource)
         var row = Row.From(message, null);
         await using var batch = TenantScope.Batch(dataSource, tenantId)
             .Add(LockSessionSql, tenantId, row.SessionId)
-            .Add(AppendSql, tenantId, row.SessionId, row.Id, row.CreatedAt, row.Role, row.Type, row.Content, JsonValues.Parameter(row.Metadata));
+            .Add(AppendSql, tenantId, row.SessionId, row.Id, row.CreatedAt, row.Role, row.Type, row.Content, JsonValues.Parameter(row.Metadata, "metadata"));
         await using var reader = await batch.ReadAsync(ct);
         if (!await reader.ReadAsync(ct))
             throw new BotStoreNotFoundException($"session {row.SessionId} not found");
@@ -177,21 +156,21 @@ public sealed partial class MessageStore(NpgsqlDataSource dataSource)
     {
         var take = Cursor.Limit(limit);
         var rows = await Rows.ListAsync(TenantScope.Batch(dataSource, tenantId)
-                .Add(newestFirst ? HistoryNewestFirstSql : HistoryOldestFirstSql, HistoryArgs(tenantId, sessionId, after, before, take)),
+                .Add(HistorySql, HistoryArgs(tenantId, sessionId, newestFirst, after, before, take)),
             r => r.IsDBNull(0) ? null : MessageRows.Read(r), ct);
         if (rows.Count == 0)
             throw new BotStoreNotFoundException($"session {sessionId} not found");
         return Paging.Page(rows.OfType<Message>().ToList(), take, m => HistoryCursor(m));
     });
 
-    /// <summary>The arguments of the history statements.</summary>
-    internal static object?[] HistoryArgs(long tenantId, Guid sessionId, string? after, string? before, int take)
+    /// <summary>The arguments of <see cref="HistorySql"/>.</summary>
+    internal static object?[] HistoryArgs(long tenantId, Guid sessionId, bool newestFirst, string? after, string? before, int take)
     {
         var (low, lowTime) = after is null ? (-1, (DateTimeOffset?)null) : DecodeBound(after, "after");
         var (high, highTime) = before is null ? (int.MaxValue, (DateTimeOffset?)null) : DecodeBound(before, "before");
         // Later indexes are never more than MaxBackdating older than an earlier one, and earlier ones never more than
         // MaxBackdating newer than a later one: both appends and bulk ingest refuse what would break that.
-        return [tenantId, sessionId, lowTime - MaxBackdating ?? Rows.Epoch, highTime + MaxBackdating ?? Rows.Never, low, high, take + 1];
+        return [tenantId, sessionId, lowTime - MaxBackdating ?? Rows.Epoch, highTime + MaxBackdating ?? Rows.Never, low, high, take + 1, newestFirst];
     }
 
     /// <summary>Marks the session's messages up to <paramref name="upToIndex"/> read; returns how many were unread.</summary>
@@ -200,8 +179,8 @@ public sealed partial class MessageStore(NpgsqlDataSource dataSource)
         if (upToIndex < 0)
             throw new BotStoreValidationException($"up_to_index must be at least 0 (got {upToIndex})");
         var (found, marked) = (await Rows.ListAsync(TenantScope.Batch(dataSource, tenantId).Add(MarkReadSql, tenantId, sessionId, upToIndex),
-            r => (r.GetInt32(0), r.GetInt32(1)), ct))[0];
-        return found == 1 ? marked : throw new BotStoreNotFoundException($"session {sessionId} not found");
+            r => (r.GetBoolean(0), r.GetInt32(1)), ct))[0];
+        return found ? marked : throw new BotStoreNotFoundException($"session {sessionId} not found");
     });
 
     /// <summary>A page of the user's unread messages across sessions, oldest first.</summary>
@@ -262,8 +241,10 @@ public sealed partial class MessageStore(NpgsqlDataSource dataSource)
                 throw new BotStoreValidationException($"{at}id {id} is not a UUIDv7 (its timestamp is the message's created_at)");
             if (m.Content is null)
                 throw new BotStoreValidationException($"{at}content is required");
-            if (m.MessageIndex < 0)
-                throw new BotStoreValidationException($"{at}message_index must be at least 0 (got {m.MessageIndex})");
+            TextValues.Check(m.Content, $"{at}content");
+            JsonValues.Check(m.Metadata, $"{at}metadata");
+            if (m.MessageIndex is < 0 or > InputLimits.MaxMessageIndex)
+                throw new BotStoreValidationException($"{at}message_index must be between 0 and {InputLimits.MaxMessageIndex} (got {m.MessageIndex})");
             if (m.Metadata is { ValueKind: JsonValueKind.Undefined or JsonValueKind.Null })
                 m = m with { Metadata = null };
             return new Row(ord ?? 0, id, Uuid7.Timestamp(id), m.SessionId, m.MessageIndex, Rows.Value(m.Role), Rows.Value(m.MessageType), m.Content, m.Metadata);

@@ -69,7 +69,7 @@ public sealed class TaskStore(NpgsqlDataSource dataSource)
             FROM (VALUES (0)) v LEFT JOIN created c ON true
             """, tenantId, Uuid7.New(), task.BotId, new NpgsqlParameter<Guid?> { TypedValue = task.SessionId }, title,
             (short)task.IntentType, (short)task.Priority, (short)task.ExecutionMode, (short)task.RiskLevel,
-            JsonValues.Parameter(task.Payload));
+            JsonValues.Parameter(task.Payload, "payload"));
         await using var reader = await batch.ReadAsync(ct);
         await reader.ReadAsync(ct);
         if (!reader.GetBoolean(0))

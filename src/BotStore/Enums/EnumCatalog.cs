@@ -34,6 +34,18 @@ public sealed class EnumDomain
     /// <summary>The allowed names, comma separated, for error messages.</summary>
     public string AllowedNames => string.Join(", ", Entries.Select(e => e.Name));
 
+    /// <summary>
+    /// Finds a value by its snake_case name only (what the API accepts: a number written as a string is refused,
+    /// so a client cannot come to depend on the numbering); throws <see cref="BotStoreValidationException"/> otherwise.
+    /// </summary>
+    public EnumEntry ParseName(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return _byName.TryGetValue(name, out var entry)
+            ? entry
+            : throw new BotStoreValidationException($"'{name}' is not a {Name}: allowed names are {AllowedNames}");
+    }
+
     /// <summary>Finds a value by its snake_case name or its number; throws <see cref="BotStoreValidationException"/> otherwise.</summary>
     public EnumEntry Parse(string nameOrValue)
     {
@@ -100,6 +112,10 @@ public static class EnumCatalog
         Domains.FirstOrDefault(d => d.Name == name)
         ?? throw new BotStoreValidationException(
             $"'{name}' is not an enum domain: known domains are {string.Join(", ", Domains.Select(d => d.Name))}");
+
+    /// <summary>Parses a snake_case name (never a number) into <typeparamref name="T"/>, with an error naming the domain.</summary>
+    public static T ParseName<T>(string name) where T : struct, Enum =>
+        (T)Enum.ToObject(typeof(T), Of<T>().ParseName(name).Value);
 
     /// <summary>Parses a snake_case name (or number) into <typeparamref name="T"/>, with an error naming the domain.</summary>
     public static T Parse<T>(string nameOrValue) where T : struct, Enum =>

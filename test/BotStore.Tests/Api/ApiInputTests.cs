@@ -45,7 +45,7 @@ public sealed class ApiInputTests(ApiServer api) : IClassFixture<ApiServer>
         await AssertProblemAsync(await client.PostAsJsonAsync("/v1/messages/batch", new
         {
             messages = new object[] { new { session_id = w.SessionId, role = "user", content = "fine" }, new { session_id = w.SessionId, role = "user", content = "x", message_index = -1 } },
-        }), HttpStatusCode.BadRequest, "messages[1]: message_index must be at least 0");
+        }), HttpStatusCode.BadRequest, "messages[1]: message_index must be between 0 and");
         await AssertProblemAsync(await client.PostAsJsonAsync("/v1/messages/batch", new { messages = Array.Empty<object>() }), HttpStatusCode.BadRequest, "messages is empty");
         await AssertProblemAsync(await client.PostAsJsonAsync("/v1/analytics/events", new { events = new[] { new { name = "x", channel = "pigeon" } } }),
             HttpStatusCode.BadRequest, "'pigeon' is not a channel_type");

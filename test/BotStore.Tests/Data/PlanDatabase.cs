@@ -126,6 +126,71 @@ public sealed class PlanDatabase : IAsyncLifetime
         return new Plan(root, await IndexRootsAsync());
     }
 
+    /// <summary>
+    /// A new server connection of its own (not pooled), so the caller decides whether its catalog caches are cold
+    /// and may change settings without leaking them to other tests.
+    /// </summary>
+    public async Task<NpgsqlConnection> OpenUnpooledAsync()
+    {
+        var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(_db.ConnectionString) { Pooling = false }.ConnectionString);
+        await conn.OpenAsync();
+        return conn;
+    }
+
+    /// <summary>
+    /// Runs a store's statement on <paramref name="conn"/> as the store does (scoped to the tenant) and returns the
+    /// executed plans of the statements it ran, nested ones (inside functions) included, from auto_explain.
+    /// </summary>
+    public async Task<List<(string Query, Plan Plan)>> RunExplainedAsync(NpgsqlConnection conn, long tenantId, string sql, object?[] args)
+    {
+        await using (var setup = new NpgsqlCommand("""
+            LOAD 'auto_explain';
+            SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on; SET auto_explain.log_analyze = on;
+            SET auto_explain.log_buffers = on; SET auto_explain.log_format = json; SET auto_explain.log_level = notice;
+            SET client_min_messages = notice;
+            """, conn))
+            await setup.ExecuteNonQueryAsync();
+        var notices = new List<string>();
+        void Collect(object? sender, NpgsqlNoticeEventArgs e) => notices.Add(e.Notice.MessageText);
+        conn.Notice += Collect;
+        try
+        {
+            await using var batch = TenantScope.Batch(conn, tenantId).Add(sql, args);
+            await using var reader = await batch.ReadAsync(default);
+            while (await reader.ReadAsync())
+            {
+            }
+        }
+        finally
+        {
+            conn.Notice -= Collect;
+            await using var off = new NpgsqlCommand("SET auto_explain.log_min_duration = -1", conn);
+            await off.ExecuteNonQueryAsync();
+        }
+        var roots = await IndexRootsAsync();
+        return notices.Where(n => n.Contains("plan:", StringComparison.Ordinal)).Select(n =>
+        {
+            using var doc = JsonDocument.Parse(n[(n.IndexOf("plan:", StringComparison.Ordinal) + 5)..]);
+            return (doc.RootElement.GetProperty("Query Text").GetString()!, new Plan(doc.RootElement.GetProperty("Plan").Clone(), roots));
+        }).ToList();
+    }
+
+    /// <summary>
+    /// EXPLAIN (ANALYZE, BUFFERS) of a store's statement on <paramref name="conn"/>, scoped to the tenant: the shared
+    /// buffers its planning touched, and those of planning and execution together (a function's inner statements
+    /// are planned while it executes).
+    /// </summary>
+    public static async Task<(long Planning, long Total)> BuffersAsync(NpgsqlConnection conn, long tenantId, string sql, object?[] args, bool analyze = true)
+    {
+        await using var batch = TenantScope.Batch(conn, tenantId).Add($"EXPLAIN ({(analyze ? "ANALYZE, " : "")}BUFFERS, FORMAT JSON) " + sql, args);
+        await using var reader = await batch.ReadAsync(default);
+        await reader.ReadAsync();
+        using var doc = JsonDocument.Parse(reader.GetString(0));
+        static long Blocks(JsonElement e) => e.TryGetProperty("Shared Hit Blocks", out var hit) ? hit.GetInt64() + e.GetProperty("Shared Read Blocks").GetInt64() : 0;
+        var planning = Blocks(doc.RootElement[0].GetProperty("Planning"));
+        return (planning, planning + Blocks(doc.RootElement[0].GetProperty("Plan")));
+    }
+
     // Each partition's index name -> the partitioned index it belongs to (the name itself for plain tables).
     private async Task<Dictionary<string, string>> IndexRootsAsync()
     {

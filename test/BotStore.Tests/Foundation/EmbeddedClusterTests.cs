@@ -49,14 +49,14 @@ public sealed class EmbeddedClusterTests(InitializedDataFolder data) : IClassFix
         await using (var first = await EmbeddedPostgres.StartAsync(data.Options(port)))
         {
             connectionString = first.ConnectionString;
-            Assert.True(first.OwnsServer);
+            Assert.True(first.StartedServer);
             await ExecuteAsync(first, "DROP TABLE IF EXISTS kept; CREATE TABLE kept (v text); INSERT INTO kept VALUES ('still here')");
             firstStart = await ScalarAsync<DateTime>(first, "SELECT pg_postmaster_start_time()");
         }
         await AssertStoppedAsync(connectionString);
 
         await using var second = await EmbeddedPostgres.StartAsync(data.Options(port));
-        Assert.True(second.OwnsServer);
+        Assert.True(second.StartedServer);
         Assert.True(await ScalarAsync<DateTime>(second, "SELECT pg_postmaster_start_time()") > firstStart, "the server was not restarted");
         Assert.Equal("still here", await ScalarAsync<string>(second, "SELECT v FROM kept"));
     }
@@ -68,9 +68,9 @@ public sealed class EmbeddedClusterTests(InitializedDataFolder data) : IClassFix
         var owner = await EmbeddedPostgres.StartAsync(data.Options(port));
         try
         {
-            Assert.True(owner.OwnsServer);
+            Assert.True(owner.StartedServer);
             var attached = await EmbeddedPostgres.StartAsync(data.Options(port));
-            Assert.False(attached.OwnsServer);
+            Assert.False(attached.StartedServer);
             await attached.DisposeAsync();
             Assert.Equal(1, await ScalarAsync<int>(owner, "SELECT 1"));
 
@@ -84,6 +84,24 @@ public sealed class EmbeddedClusterTests(InitializedDataFolder data) : IClassFix
             await owner.DisposeAsync();
         }
         await AssertStoppedAsync(owner.ConnectionString);
+    }
+
+    [Fact]
+    public async Task A_verb_run_while_the_server_is_down_starts_it_and_stops_it_when_it_exits()
+    {
+        var port = TestCluster.FreePort();
+        await using (var cluster = await EmbeddedPostgres.StartAsync(data.Options(port)))
+        {
+            await ClusterSupervisionTests.RunAsync("kill", "-9", ClusterSupervisionTests.PostmasterPid(cluster.DataDirectory).ToString(CultureInfo.InvariantCulture));
+            for (var i = 0; i < 100 && cluster.IsServerAlive(out _); i++)
+                await Task.Delay(100);
+            Assert.False(cluster.IsServerAlive(out var reason));
+            Assert.Contains("is gone", reason, StringComparison.Ordinal);
+        }
+
+        var cli = await Infrastructure.Cli.RunAsync(["db", "status", "--data-dir", data.DataDirectory, "--pg-port", port.ToString(CultureInfo.InvariantCulture)]);
+        Assert.True(cli.ExitCode == 0, cli.Stderr);
+        Assert.False(File.Exists(Path.Combine(data.DataDirectory, "postmaster.pid")), "the verb left the cluster it started running");
     }
 
     [Fact]

@@ -14,7 +14,7 @@ public sealed class PartitionTests(TestDatabase db) : IClassFixture<TestDatabase
     public async Task The_table_is_range_partitioned_by_created_at_with_a_default_partition(string table)
     {
         Assert.Equal("RANGE (created_at)", await db.ScalarAsync<string>("SELECT pg_get_partkeydef($1::regclass)", table));
-        Assert.Equal("PRIMARY KEY (id, created_at)", await db.ScalarAsync<string>(
+        Assert.Equal("PRIMARY KEY (tenant_id, id, created_at)", await db.ScalarAsync<string>(
             "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'p'", table));
         Assert.Equal(table + "_default", await db.ScalarAsync<string>(
             "SELECT partdefid::regclass::text FROM pg_partitioned_table WHERE partrelid = $1::regclass", table));

@@ -7,18 +7,26 @@ public static class Cli
 {
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
-    public static async Task<Result> RunAsync(IEnumerable<string> args, IDictionary<string, string>? env = null, TimeSpan? timeout = null)
+    public static Task<Result> RunAsync(IEnumerable<string> args, IDictionary<string, string>? env = null, TimeSpan? timeout = null) =>
+        RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "BotStore.Cli.dll"), .. args], null, env, timeout);
+
+    /// <summary>Runs the <c>./botstore</c> launcher of a checkout, in that checkout, as a person would.</summary>
+    public static Task<Result> RunLauncherAsync(string checkout, IEnumerable<string> args, TimeSpan? timeout = null) =>
+        RunAsync(Path.Combine(checkout, "botstore"), args, checkout, null, timeout);
+
+    private static async Task<Result> RunAsync(string program, IEnumerable<string> args, string? workingDirectory, IDictionary<string, string>? env, TimeSpan? timeout)
     {
-        var psi = new ProcessStartInfo("dotnet")
+        var psi = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? "",
         };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "BotStore.Cli.dll"));
         foreach (var a in args)
             psi.ArgumentList.Add(a);
         psi.Environment.Remove("BOTSTORE_DATABASE_URL");
+        psi.Environment.Remove("BOTSTORE_DATA_DIR");
         foreach (var (k, v) in env ?? new Dictionary<string, string>())
             psi.Environment[k] = v;
         using var process = Process.Start(psi)!;

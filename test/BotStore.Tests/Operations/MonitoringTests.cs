@@ -67,10 +67,25 @@ public sealed class MonitoringTests(TestDatabase db) : IClassFixture<TestDatabas
     [Fact]
     public async Task Table_and_vacuum_reports_show_sizes_estimated_bloat_and_vacuum_times()
     {
-        await db.ExecuteAsync("CREATE TABLE bloat_probe (id BIGINT, pad TEXT)");
-        await db.ExecuteAsync("INSERT INTO bloat_probe SELECT g, repeat('x', 60) FROM generate_series(1, 20000) g");
-        await db.ExecuteAsync("DELETE FROM bloat_probe WHERE id % 10 <> 0");
-        await db.ExecuteAsync("VACUUM ANALYZE bloat_probe");
+        // One connection, its pending statistics flushed before VACUUM: a backend sends its row counts up to a
+        // second after it goes idle, and a late flush from another pooled connection would land on top of what
+        // VACUUM reported and make the live-row count wrong.
+        await using (var conn = await db.DataSource.OpenConnectionAsync())
+        {
+            foreach (var sql in new[]
+                     {
+                         "CREATE TABLE bloat_probe (id BIGINT, pad TEXT)",
+                         "INSERT INTO bloat_probe SELECT g, repeat('x', 60) FROM generate_series(1, 20000) g",
+                         "DELETE FROM bloat_probe WHERE id % 10 <> 0",
+                         "SELECT pg_stat_force_next_flush()",
+                         "SELECT pg_sleep(0.1)",
+                         "VACUUM ANALYZE bloat_probe",
+                     })
+            {
+                await using var cmd = new NpgsqlCommand(sql, conn);
+                await cmd.ExecuteNonQueryAsync();
+            }
+        }
         await EventsAsync(db.DataSource, 1, 10);
         await db.ExecuteAsync("ANALYZE analytics_events");
 

@@ -48,7 +48,8 @@ internal static class Rows
 
     /// <summary>The instant of a cursor part.</summary>
     public static DateTimeOffset TimeKey(string part) =>
-        long.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var ticks) && ticks <= DateTimeOffset.MaxValue.UtcTicks
+        long.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)
+        && ticks >= Epoch.UtcTicks && ticks <= Never.UtcTicks // what a list gives out; and room for the hour either side a read adds
             ? new DateTimeOffset(ticks, TimeSpan.Zero)
             : throw new BotStoreValidationException("the cursor is not one this list gave out");
 
@@ -62,7 +63,7 @@ internal static class Rows
     /// <summary>Checks a non-empty text of at most <paramref name="max"/> characters and returns it trimmed.</summary>
     public static string Text(string? value, string field, int max)
     {
-        var trimmed = value?.Trim();
+        var trimmed = TextValues.Check(value?.Trim(), field);
         return string.IsNullOrEmpty(trimmed) || trimmed.Length > max
             ? throw new BotStoreValidationException($"{field} must have 1 to {max} characters")
             : trimmed;

@@ -31,12 +31,20 @@ internal static class TenantScope
         return batch;
     }
 
-    /// <summary>Adds a statement with positional parameters ($1, $2, ...) to the batch.</summary>
+    /// <summary>
+    /// Adds a statement with positional parameters ($1, $2, ...) to the batch. Text parameters are checked here,
+    /// once for every store: text PostgreSQL cannot store (a NUL) is a validation error, not a database error.
+    /// </summary>
     public static NpgsqlBatch Add(this NpgsqlBatch batch, string sql, params object?[] args)
     {
         var command = new NpgsqlBatchCommand(sql);
         foreach (var arg in args)
-            command.Parameters.Add(arg as NpgsqlParameter ?? new NpgsqlParameter { Value = arg ?? DBNull.Value });
+        {
+            var parameter = arg as NpgsqlParameter ?? new NpgsqlParameter { Value = arg ?? DBNull.Value };
+            if (parameter.Value is string text)
+                TextValues.Check(text, "a text value");
+            command.Parameters.Add(parameter);
+        }
         batch.BatchCommands.Add(command);
         return batch;
     }
