@@ -65,6 +65,7 @@ public static class BotStoreCli
         ExplainCommand.Create(),
         LoadgenCommand.Create(),
         AuditCommand.Create(),
+        ConvertCommand.Create(),
         BenchCommand.Create(),
         PgBouncerCommand.Create(),
     ];
