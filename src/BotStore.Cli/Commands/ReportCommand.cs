@@ -105,11 +105,11 @@ internal static class ReportCommand
             Output.Line($"Slow queries unavailable: {report.Unavailable}");
             return;
         }
-        var table = Output.Table(">calls", ">total ms", ">mean ms", ">max ms", ">rows", ">hit %", "query");
+        var table = Output.Table(">calls", ">total ms", ">mean ms", ">~p95 ms", ">max ms", ">rows", ">hit %", "query");
         foreach (var q in report.Queries)
         {
             var blocks = q.SharedBlocksHit + q.SharedBlocksRead;
-            table.Row(q.Calls, Ms(q.TotalMs), Ms(q.MeanMs), Ms(q.MaxMs), q.Rows, blocks > 0 ? (100.0 * q.SharedBlocksHit / blocks).ToString("0.0", CultureInfo.InvariantCulture) : "",
+            table.Row(q.Calls, Ms(q.TotalMs), Ms(q.MeanMs), Ms(q.ApproxP95Ms), Ms(q.MaxMs), q.Rows, blocks > 0 ? (100.0 * q.SharedBlocksHit / blocks).ToString("0.0", CultureInfo.InvariantCulture) : "",
                 OneLine(q.Query, 120));
         }
         Output.Print(table);

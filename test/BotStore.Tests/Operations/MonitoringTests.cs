@@ -61,6 +61,8 @@ public sealed class MonitoringTests(TestDatabase db) : IClassFixture<TestDatabas
         var ours = Assert.Single(report.Queries, q => q.Query.Contains("FROM user_sessions WHERE channel = $1 AND title IS NULL", StringComparison.Ordinal));
         Assert.Equal(12, ours.Calls);
         Assert.True(ours.TotalMs > 0 && ours.MeanMs > 0);
+        Assert.True(ours.StddevMs >= 0 && ours.MeanMs <= ours.ApproxP95Ms && ours.ApproxP95Ms <= ours.MaxMs,
+            $"mean {ours.MeanMs}, stddev {ours.StddevMs}, ~p95 {ours.ApproxP95Ms}, max {ours.MaxMs}");
         Assert.Equal(12, ours.Rows);
     }
 

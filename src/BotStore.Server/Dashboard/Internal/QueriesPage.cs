@@ -28,15 +28,15 @@ internal static class QueriesPage
         html.Raw("<form method=\"post\" action=\"/dashboard/queries/reset\" class=\"right\">").Antiforgery(page)
             .Raw("<button type=\"submit\" class=\"danger\">Reset statistics</button></form></div>");
         var total = Math.Max(1e-9, report.Queries.Sum(q => q.TotalMs));
-        html.Table([">total", ">share", ">calls", ">mean", ">max", ">rows", ">cache hit", "query", ""],
+        html.Table([">total", ">share", ">calls", ">mean", ">≈p95", ">max", ">rows", ">cache hit", "query", ""],
             report.Queries.Select(q => new object?[]
             {
-                Html.Ms(q.TotalMs), Html.Percent(q.TotalMs / total), Html.Count(q.Calls), Html.Ms(q.MeanMs), Html.Ms(q.MaxMs), Html.Count(q.Rows),
+                Html.Ms(q.TotalMs), Html.Percent(q.TotalMs / total), Html.Count(q.Calls), Html.Ms(q.MeanMs), Html.Ms(q.ApproxP95Ms), Html.Ms(q.MaxMs), Html.Count(q.Rows),
                 q.SharedBlocksHit + q.SharedBlocksRead > 0 ? Html.Percent((double)q.SharedBlocksHit / (q.SharedBlocksHit + q.SharedBlocksRead)) : "",
                 new Markup($"<code class=\"sql\">{Html.Attr(q.Query.Length > 300 ? q.Query[..300] + "…" : q.Query)}</code>"),
                 new Markup($"<a class=\"button small\" href=\"/dashboard/queries/explain?id={q.QueryId}\">Explain</a>"),
             }), "queries", "no statement recorded yet");
-        html.Raw("<p class=\"muted\">Figures since the last reset. Mean and max are per call; the share is of the total time of the statements listed.</p>");
+        html.Raw("<p class=\"muted\">Figures since the last reset. Mean, ≈p95 (mean + 2 standard deviations, at most max) and max are per call; the share is of the total time of the statements listed.</p>");
         return page.Render("queries", "Queries", html.ToString());
     }
 
