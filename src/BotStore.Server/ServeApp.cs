@@ -53,8 +53,8 @@ public static class ServeApp
         services.AddBotStoreStores();
         services.AddSingleton<TenantAuth>();
         services.AddSingleton(options.Sweeper);
-        // The sweeper works across tenants as the owner, with advisory locks: on the operations pool.
-        services.AddHostedService(sp => new ExpirySweeper(new ApprovalStore(owner), new MemoryStore(owner), options.Sweeper,
+        // The sweep works across tenants as the owner, under runner locks: on the operations pool, a job of the operations scheduler.
+        services.AddSingleton(sp => new ExpirySweeper(new ApprovalStore(owner), new MemoryStore(owner), options.Sweeper,
             sp.GetRequiredService<ILogger<ExpirySweeper>>()));
         services.AddBotStoreOperations(OperationsOptions.FromConfiguration(configuration), _ => owner);
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true); // binding errors reach Problems with their reason
