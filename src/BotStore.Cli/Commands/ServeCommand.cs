@@ -3,6 +3,8 @@ using BotStore.Cli.Infrastructure;
 using BotStore.Data;
 using BotStore.Schema;
 using BotStore.Server;
+using BotStore.Server.Dashboard;
+using BotStore.Server.Operations;
 using Microsoft.Extensions.Configuration;
 using Npgsql;
 
@@ -44,6 +46,8 @@ internal static class ServeCommand
                 .Build();
             // Everything that can be wrong with the settings is found here, before migrations change anything.
             var options = ServeOptionsValidator.Load(configuration);
+            _ = OperationsOptions.Load(configuration);
+            _ = DashboardOptions.Load(configuration);
             ServeOptionsValidator.CheckAddressesFree(options);
 
             await using var target = await DatabaseTarget.OpenAsync(parseResult, ct, Settings(options.OperationsPool));
@@ -68,7 +72,7 @@ internal static class ServeCommand
             await OpenMinimumAsync(tenantPool, options.TenantPool.MinConnections, ct);
             await OpenMinimumAsync(operationsPool, options.OperationsPool.MinConnections, ct);
 
-            await using var app = ServeApp.Build(tenantPool, options, operations: operationsPool,
+            await using var app = ServeApp.Build(tenantPool, options, operations: operationsPool, configuration: configuration,
                 configure: target.Embedded is { } cluster ? s => s.AddSingleton(cluster).AddHostedService<EmbeddedClusterSupervisor>() : null);
             await app.StartAsync(ct);
             Output.Line($"BotStore API on {string.Join(", ", app.Urls)} (database: {target.Description}). Ctrl+C stops it.");
