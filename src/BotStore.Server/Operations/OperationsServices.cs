@@ -50,8 +50,8 @@ public static class OperationsServices
         services.TryAddSingleton(sp => new PartitionManager(source(sp), sp.GetRequiredService<OperationsOptions>().ToPartitionOptions()));
         services.TryAddSingleton(sp => new MaintenanceRunner(source(sp), sp.GetRequiredService<OperationsOptions>().ToMaintenanceOptions()));
         services.TryAddSingleton(sp => new DatabaseReports(source(sp), sp.GetRequiredService<PartitionManager>()));
+        services.TryAddSingleton<MetricsRegistry>();
         services.TryAddSingleton<RequestMetricsRecorder>();
-        services.TryAddSingleton<NpgsqlPoolMetrics>();
         services.TryAddSingleton<DatabaseMetrics>();
         services.AddHostedService<OperationsHostedService>();
         return services;
