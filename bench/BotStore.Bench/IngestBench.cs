@@ -60,8 +60,7 @@ internal sealed class IngestBench(NpgsqlDataSource dataSource, long tenantId, Gu
     }
 
     /// <summary>The COPY path taken apart: each step's median time per batch.</summary>
-    public async Task RunStepsAsync<T>(string name, int rows, string create, string copy, Func<NpgsqlBinaryImporter, T, Task> write,
-        Func<int, List<T>> make, string[] finish)
+    public async Task RunStepsAsync<T>(string name, int rows, BulkCopy.TempTable<T> table, Func<int, List<T>> make)
     {
         var steps = new Dictionary<string, List<double>> { ["scope + CREATE TEMP TABLE"] = [], ["binary COPY into it"] = [], ["INSERT ... SELECT (messages: after locking the sessions)"] = [], ["COMMIT"] = [] };
         for (var done = 0; done < rows; done += batchSize)
@@ -70,21 +69,13 @@ internal sealed class IngestBench(NpgsqlDataSource dataSource, long tenantId, Gu
             await using var conn = await dataSource.OpenConnectionAsync();
             await using var tx = await conn.BeginTransactionAsync();
             var clock = Stopwatch.StartNew();
-            await using (var b = TenantScope.Batch(conn, tenantId).Add(create))
+            await using (var b = TenantScope.Batch(conn, tenantId).Add(table.CreateSql))
                 await b.ExecuteNonQueryAsync();
             Lap(steps["scope + CREATE TEMP TABLE"], clock);
-            await using (var importer = await conn.BeginBinaryImportAsync(copy))
-            {
-                foreach (var row in batch)
-                {
-                    await importer.StartRowAsync();
-                    await write(importer, row);
-                }
-                await importer.CompleteAsync();
-            }
+            await BulkCopy.CopyAsync(conn, table.CopySql, batch, table.Write, CancellationToken.None);
             Lap(steps["binary COPY into it"], clock);
             var moving = TenantScope.Batch(conn, tenantId);
-            foreach (var sql in finish)
+            foreach (var sql in table.MoveSql)
                 moving.Add(sql, tenantId);
             await using (moving)
                 await moving.ExecuteNonQueryAsync();
@@ -94,31 +85,6 @@ internal sealed class IngestBench(NpgsqlDataSource dataSource, long tenantId, Gu
         }
         foreach (var (step, times) in steps)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name}, step: {step} | {Median(times):F1} | |"));
-    }
-
-    public async Task WriteMessageAsync(NpgsqlBinaryImporter w, NewMessage m)
-    {
-        await w.WriteAsync(0, NpgsqlDbType.Integer);
-        await w.WriteAsync(m.Id!.Value, NpgsqlDbType.Uuid);
-        await w.WriteAsync(Uuid7.Timestamp(m.Id.Value), NpgsqlDbType.TimestampTz);
-        await w.WriteAsync(m.SessionId, NpgsqlDbType.Uuid);
-        await w.WriteNullAsync();
-        await w.WriteAsync((short)m.Role, NpgsqlDbType.Smallint);
-        await w.WriteAsync((short)m.MessageType, NpgsqlDbType.Smallint);
-        await w.WriteAsync(m.Content, NpgsqlDbType.Text);
-        await w.WriteNullAsync();
-    }
-
-    public async Task WriteEventAsync(NpgsqlBinaryImporter w, NewEvent e)
-    {
-        await w.WriteAsync(e.Id!.Value, NpgsqlDbType.Uuid);
-        await w.WriteAsync(Uuid7.Timestamp(e.Id.Value), NpgsqlDbType.TimestampTz);
-        await w.WriteNullAsync();
-        await w.WriteAsync(e.UserId!.Value, NpgsqlDbType.Uuid);
-        await w.WriteAsync(e.SessionId!.Value, NpgsqlDbType.Uuid);
-        await w.WriteAsync((short)e.Channel, NpgsqlDbType.Smallint);
-        await w.WriteAsync(e.Name, NpgsqlDbType.Text);
-        await w.WriteNullAsync();
     }
 
     /// <summary>The multi-row INSERT a client would otherwise send: lock the sessions, number the rows itself, insert, bump the counters.</summary>

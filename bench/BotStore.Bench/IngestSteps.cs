@@ -18,13 +18,11 @@ internal static class IngestSteps
         Console.WriteLine($"| {total:N0} rows in batches of {batchSize:N0} (100 sessions) | ms per batch (median) | rows/s |");
         Console.WriteLine("|---|---:|---:|");
         await bench.RunAsync("messages: BulkAppendAsync (direct COPY when the login role may COPY under RLS, else temp table + INSERT ... SELECT)", total, bench.BulkAppendAsync);
-        await bench.RunStepsAsync("messages", total, MessageStore.CreateIncomingSql, MessageStore.CopyIncomingSql, bench.WriteMessageAsync, bench.Messages,
-            [MessageStore.LockIncomingSessionsSql, MessageStore.BulkInsertSql]);
+        await bench.RunStepsAsync("messages", total, MessageStore.IncomingTable, bench.Messages);
         await bench.RunAsync("messages: plain multi-row INSERT ... VALUES (indexes numbered by the client, no checks)", total, bench.MultiRowInsertAsync);
         await bench.RunAsync("messages: one AppendAsync per message, one client", Math.Min(total, 3 * batchSize), bench.SingleAppendsAsync);
         await bench.RunAsync("events: IngestAsync (direct COPY when the login role may, else temp table + INSERT ... SELECT)", total, bench.IngestEventsAsync);
-        await bench.RunStepsAsync("events", total, AnalyticsStore.CreateIncomingSql, AnalyticsStore.CopyIncomingSql, bench.WriteEventAsync, bench.Events,
-            [AnalyticsStore.InsertSql]);
+        await bench.RunStepsAsync("events", total, AnalyticsStore.IncomingTable, bench.Events);
         await bench.RunAsync("events: plain multi-row INSERT ... VALUES", total, bench.MultiRowEventsAsync);
     }
 }

@@ -66,6 +66,10 @@ public sealed partial class MessageStore
     private static BulkCopy.TempTable<Row> IncomingMessages =>
         new(CreateIncomingSql, CopyIncomingSql, WriteRowAsync, LockIncomingSessionsSql, BulkInsertSql);
 
+    /// <summary>The temporary-table path for <see cref="NewMessage"/>s, for <c>bench ingest-steps</c> to time step by step.</summary>
+    internal static BulkCopy.TempTable<NewMessage> IncomingTable =>
+        new(CreateIncomingSql, CopyIncomingSql, (w, m, ct) => WriteRowAsync(w, Row.From(m, 0), ct), LockIncomingSessionsSql, BulkInsertSql);
+
     /// <summary>Stores a stream of messages in batches of <paramref name="batchSize"/>, each its own transaction.</summary>
     public Task<BulkResult> BulkAppendAsync(long tenantId, IAsyncEnumerable<NewMessage> messages, int batchSize = DefaultBulkBatchSize,
         CancellationToken ct = default) =>
