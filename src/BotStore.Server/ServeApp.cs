@@ -17,16 +17,27 @@ public static class ServeApp
     /// <summary>
     /// Creates the application over the tenant-traffic pool <paramref name="dataSource"/> and the owner/operations pool
     /// <paramref name="operations"/> (by default the same); the caller runs it and owns both. <paramref name="configure"/>
-    /// adds the host's own services (e.g. the CLI's supervisor of its embedded cluster).
+    /// adds the host's own services (e.g. the CLI's supervisor of its embedded cluster); <paramref name="configuration"/>,
+    /// when given, is read last (it wins), so the sections under <c>BotStore</c> come from where the caller found them;
+    /// <paramref name="loggerFactory"/>, when given, replaces the host's (made with <see cref="ServeLogging"/>).
     /// </summary>
     public static WebApplication Build(NpgsqlDataSource dataSource, ServeOptions options, string[]? args = null,
-        Action<IServiceCollection>? configure = null, NpgsqlDataSource? operations = null)
+        Action<IServiceCollection>? configure = null, NpgsqlDataSource? operations = null, IConfiguration? configuration = null,
+        ILoggerFactory? loggerFactory = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args ?? []);
+        if (configuration is not null)
+            builder.Configuration.AddConfiguration(configuration); // the caller's, already checked (e.g. serve's options)
         builder.WebHost.UseUrls(options.Urls);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxRequestBytes);
-        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        if (loggerFactory is null)
+            ServeLogging.Configure(builder.Logging, options.Logging, builder.Configuration);
+        else
+        {
+            // The caller's factory, which its data sources already log through: one logger factory for the whole process.
+            builder.Logging.ClearProviders();
+            builder.Services.AddSingleton(loggerFactory);
+        }
 
         builder.Services.AddBotStore(dataSource, options, builder.Configuration, operations);
         configure?.Invoke(builder.Services);
@@ -53,10 +64,10 @@ public static class ServeApp
         services.AddBotStoreStores();
         services.AddSingleton<TenantAuth>();
         services.AddSingleton(options.Sweeper);
-        // The sweeper works across tenants as the owner, with advisory locks: on the operations pool.
-        services.AddHostedService(sp => new ExpirySweeper(new ApprovalStore(owner), new MemoryStore(owner), options.Sweeper,
+        // The sweep works across tenants as the owner, under runner locks: on the operations pool, a job of the operations scheduler.
+        services.AddSingleton(sp => new ExpirySweeper(new ApprovalStore(owner), new MemoryStore(owner), options.Sweeper,
             sp.GetRequiredService<ILogger<ExpirySweeper>>()));
-        services.AddBotStoreOperations(OperationsOptions.FromConfiguration(configuration), _ => owner);
+        services.AddBotStoreOperations(configuration, _ => owner);
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true); // binding errors reach Problems with their reason
         services.ConfigureHttpJsonOptions(json => Configure(json.SerializerOptions));
         services.AddProblemDetails();
@@ -67,7 +78,7 @@ public static class ServeApp
             return Task.CompletedTask;
         }));
         services.AddTenantLimits(options);
-        services.AddBotStoreDashboard(DashboardOptions.FromConfiguration(configuration));
+        services.AddBotStoreDashboard(configuration);
         return services;
     }
 

@@ -3,6 +3,8 @@ using BotStore.Cli.Infrastructure;
 using BotStore.Data;
 using BotStore.Schema;
 using BotStore.Server;
+using BotStore.Server.Dashboard;
+using BotStore.Server.Operations;
 using Microsoft.Extensions.Configuration;
 using Npgsql;
 
@@ -24,9 +26,11 @@ internal static class ServeCommand
         {
             Description = "connection string or URL of the tenant-traffic pool, e.g. PgBouncer (BotStore:TenantPool:ConnectionString; default the database itself)",
         };
+        var logFormat = new Option<string?>("--log-format") { Description = "console log format: simple or json (BotStore:Logging:Format; default simple)" };
+        logFormat.AcceptOnlyFromAmong("simple", "json");
         var command = new Command("serve", "Run the HTTP API (REST under /v1, OpenAPI at /openapi/v1.json) with its background workers.")
         {
-            urls, noMigrate, maxContent, tenantDatabase,
+            urls, noMigrate, maxContent, tenantDatabase, logFormat,
         };
         command.Runs(async (parseResult, ct) =>
         {
@@ -37,6 +41,8 @@ internal static class ServeCommand
                 fromCommandLine[$"{ServeOptions.SectionName}:MaxContentBytes"] = m.ToString(System.Globalization.CultureInfo.InvariantCulture);
             if (parseResult.GetValue(tenantDatabase) is { } t)
                 fromCommandLine[$"{ServeOptions.SectionName}:TenantPool:ConnectionString"] = t;
+            if (parseResult.GetValue(logFormat) is { } f)
+                fromCommandLine[$"{ServeOptions.SectionName}:Logging:Format"] = f;
             var configuration = new ConfigurationBuilder()
                 .AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"), optional: true)
                 .AddEnvironmentVariables()
@@ -44,9 +50,13 @@ internal static class ServeCommand
                 .Build();
             // Everything that can be wrong with the settings is found here, before migrations change anything.
             var options = ServeOptionsValidator.Load(configuration);
+            _ = OperationsOptions.Load(configuration);
+            _ = DashboardOptions.Load(configuration);
             ServeOptionsValidator.CheckAddressesFree(options);
 
-            await using var target = await DatabaseTarget.OpenAsync(parseResult, ct, Settings(options.OperationsPool));
+            // One logger factory for the process: Npgsql's data sources log through it, and so does the host.
+            using var loggerFactory = LoggerFactory.Create(logging => ServeLogging.Configure(logging, options.Logging, configuration));
+            await using var target = await DatabaseTarget.OpenAsync(parseResult, ct, Settings(options.OperationsPool), loggerFactory);
             var runner = new MigrationRunner(target.DataSource);
             if (parseResult.GetValue(noMigrate))
             {
@@ -60,15 +70,15 @@ internal static class ServeCommand
                     Output.Line($"Applied {applied}");
             }
 
-            await using var tenantPool = Pool(options.TenantPool, target.GivenConnectionString, "botstore-api");
+            await using var tenantPool = Pool(options.TenantPool, target.GivenConnectionString, "botstore-api", loggerFactory);
             await using var separateOperations = options.OperationsPool.ConnectionString is { Length: > 0 }
-                ? Pool(options.OperationsPool, target.GivenConnectionString, "botstore-operations")
+                ? Pool(options.OperationsPool, target.GivenConnectionString, "botstore-operations", loggerFactory)
                 : null;
             var operationsPool = separateOperations ?? target.DataSource;
             await OpenMinimumAsync(tenantPool, options.TenantPool.MinConnections, ct);
             await OpenMinimumAsync(operationsPool, options.OperationsPool.MinConnections, ct);
 
-            await using var app = ServeApp.Build(tenantPool, options, operations: operationsPool,
+            await using var app = ServeApp.Build(tenantPool, options, operations: operationsPool, configuration: configuration, loggerFactory: loggerFactory,
                 configure: target.Embedded is { } cluster ? s => s.AddSingleton(cluster).AddHostedService<EmbeddedClusterSupervisor>() : null);
             await app.StartAsync(ct);
             Output.Line($"BotStore API on {string.Join(", ", app.Urls)} (database: {target.Description}). Ctrl+C stops it.");
@@ -83,8 +93,8 @@ internal static class ServeCommand
 
     private static ConnectionSettings Settings(PoolOptions pool) => pool.ToConnectionSettings();
 
-    private static NpgsqlDataSource Pool(PoolOptions pool, string database, string applicationName) =>
-        Settings(pool).CreateDataSource(pool.ConnectionString is { Length: > 0 } own ? own : database, applicationName);
+    private static NpgsqlDataSource Pool(PoolOptions pool, string database, string applicationName, ILoggerFactory loggerFactory) =>
+        Settings(pool).CreateDataSource(pool.ConnectionString is { Length: > 0 } own ? own : database, applicationName, loggerFactory);
 
     /// <summary>Opens min_connections at once, so that the pool holds them from the start rather than after the first burst.</summary>
     private static async Task OpenMinimumAsync(NpgsqlDataSource pool, int count, CancellationToken ct)

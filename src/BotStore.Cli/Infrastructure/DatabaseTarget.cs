@@ -37,14 +37,15 @@ internal sealed class DatabaseTarget : IAsyncDisposable
     /// <summary>Where the data lives, for people (no password).</summary>
     public string Description { get; }
 
-    public static async Task<DatabaseTarget> OpenAsync(ParseResult parseResult, CancellationToken ct, ConnectionSettings? settings = null)
+    public static async Task<DatabaseTarget> OpenAsync(ParseResult parseResult, CancellationToken ct, ConnectionSettings? settings = null,
+        ILoggerFactory? loggerFactory = null)
     {
         settings ??= ConnectionSettings.Default;
         var url = parseResult.GetValue(CommonOptions.Database) ?? Environment.GetEnvironmentVariable(DatabaseUrl.EnvironmentVariable);
         if (!string.IsNullOrWhiteSpace(url))
         {
             var connectionString = settings.Apply(url);
-            var dataSource = NpgsqlDataSource.Create(connectionString);
+            var dataSource = ConnectionSettings.CreateBuilder(connectionString, loggerFactory).Build();
             await CheckReachableAsync(dataSource, DatabaseUrl.Redact(url), ct);
             return new DatabaseTarget(dataSource, null, connectionString, DatabaseUrl.Redact(url), DatabaseUrl.ToConnectionString(url));
         }
@@ -62,7 +63,7 @@ internal sealed class DatabaseTarget : IAsyncDisposable
             await EnsureDatabaseAsync(embedded, ct);
             var given = embedded.ConnectionStringFor(EmbeddedDatabase);
             var connectionString = settings.Apply(given);
-            return new DatabaseTarget(NpgsqlDataSource.Create(connectionString), embedded, connectionString,
+            return new DatabaseTarget(ConnectionSettings.CreateBuilder(connectionString, loggerFactory).Build(), embedded, connectionString,
                 $"embedded PostgreSQL {embedded.Binaries.MajorVersion} in {embedded.Location} (127.0.0.1:{embedded.Port}, socket {embedded.SocketDirectory})", given);
         }
         catch
