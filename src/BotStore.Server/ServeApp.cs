@@ -2,6 +2,7 @@ using System.Text.Json;
 using BotStore.Server.Dashboard;
 using BotStore.Server.Operations;
 using BotStore.Data;
+using BotStore.Sharding;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -20,7 +21,15 @@ public static class ServeApp
     /// adds the host's own services (e.g. the CLI's supervisor of its embedded cluster).
     /// </summary>
     public static WebApplication Build(NpgsqlDataSource dataSource, ServeOptions options, string[]? args = null,
-        Action<IServiceCollection>? configure = null, NpgsqlDataSource? operations = null)
+        Action<IServiceCollection>? configure = null, NpgsqlDataSource? operations = null) =>
+        Build(OneShard(dataSource, operations), options, args, configure);
+
+    /// <summary>
+    /// Creates the application over <paramref name="shards"/>: every tenant's requests go to its shard (tenant traffic on
+    /// each shard's <see cref="Shard.Tenants"/>, operations on <see cref="Shard.Direct"/>). The caller runs it and owns the router.
+    /// </summary>
+    public static WebApplication Build(ShardRouter shards, ServeOptions options, string[]? args = null,
+        Action<IServiceCollection>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args ?? []);
         builder.WebHost.UseUrls(options.Urls);
@@ -28,7 +37,7 @@ public static class ServeApp
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
-        builder.Services.AddBotStore(dataSource, options, builder.Configuration, operations);
+        builder.Services.AddBotStore(shards, options, builder.Configuration);
         configure?.Invoke(builder.Services);
 
         var app = builder.Build();
@@ -43,18 +52,29 @@ public static class ServeApp
     /// </summary>
     /// <exception cref="BotStoreConfigurationException">A setting of <paramref name="options"/> cannot work.</exception>
     public static IServiceCollection AddBotStore(this IServiceCollection services, NpgsqlDataSource dataSource, ServeOptions options,
-        IConfiguration configuration, NpgsqlDataSource? operations = null)
+        IConfiguration configuration, NpgsqlDataSource? operations = null) =>
+        services.AddBotStore(OneShard(dataSource, operations), options, configuration);
+
+    /// <summary>
+    /// Registers the same over several shards: the stores route each tenant to its shard (<see cref="ShardRouter"/>);
+    /// the host's <see cref="NpgsqlDataSource"/> (readiness, dashboard) is the directory shard's tenant-traffic pool,
+    /// operations run on its direct pool. The caller owns the router.
+    /// </summary>
+    /// <exception cref="BotStoreConfigurationException">A setting of <paramref name="options"/> cannot work.</exception>
+    public static IServiceCollection AddBotStore(this IServiceCollection services, ShardRouter shards, ServeOptions options,
+        IConfiguration configuration)
     {
         ServeOptionsValidator.Check(options);
-        var owner = operations ?? dataSource;
-        services.AddSingleton(dataSource);
+        var owner = shards.DirectoryShard.Direct;
+        services.AddSingleton(shards);
+        services.AddSingleton(shards.DirectoryShard.Tenants);
         services.AddSingleton(options);
         services.AddSingleton<IValidateOptions<ServeOptions>, ServeOptionsValidator>();
         services.AddBotStoreStores();
         services.AddSingleton<TenantAuth>();
         services.AddSingleton(options.Sweeper);
-        // The sweeper works across tenants as the owner, with advisory locks: on the operations pool.
-        services.AddHostedService(sp => new ExpirySweeper(new ApprovalStore(owner), new MemoryStore(owner), options.Sweeper,
+        // The sweeper works across tenants as the owner, with advisory locks: on each shard's direct pool.
+        services.AddHostedService(sp => new ExpirySweeper(new ApprovalStore(shards), new MemoryStore(shards), options.Sweeper,
             sp.GetRequiredService<ILogger<ExpirySweeper>>()));
         services.AddBotStoreOperations(OperationsOptions.FromConfiguration(configuration), _ => owner);
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true); // binding errors reach Problems with their reason
@@ -92,6 +112,9 @@ public static class ServeApp
         app.MapBotStoreDashboard();
         return app;
     }
+
+    private static ShardRouter OneShard(NpgsqlDataSource dataSource, NpgsqlDataSource? operations) =>
+        new([new Shard(ShardRouter.DefaultShardName, dataSource, operations ?? dataSource)]);
 
     /// <summary>The API's JSON: snake_case fields, enums by their seed names.</summary>
     public static void Configure(JsonSerializerOptions json)

@@ -377,6 +377,8 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             shared_buffers = '{options.SharedBuffers}'
             timezone = 'UTC'
             shared_preload_libraries = 'pg_stat_statements'
+            # Tenant moves between shards use logical replication (publications with row filters).
+            wal_level = logical
             pg_stat_statements.track = top
             track_io_timing = on
             # The seed's slow-query log.

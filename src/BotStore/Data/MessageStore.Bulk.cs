@@ -50,14 +50,14 @@ public sealed partial class MessageStore
     /// temporary table and one INSERT ... SELECT under the policy.
     /// </summary>
     public Task<BulkResult> BulkAppendAsync(long tenantId, IReadOnlyList<NewMessage> messages, CancellationToken ct = default) =>
-        PostgresErrors.Guard(async () =>
+        shards.RunAsync(tenantId, async dataSource =>
         {
             ArgumentNullException.ThrowIfNull(messages);
             var rows = messages.Select((m, i) => Row.From(m, i)).ToList();
             if (rows.Count == 0)
                 return new BulkResult(0, 0);
             if (await DirectCopy.AllowedAsync(dataSource))
-                return new BulkResult(rows.Count, await CopyBatchAsync(tenantId, rows, ct));
+                return new BulkResult(rows.Count, await CopyBatchAsync(dataSource, tenantId, rows, ct));
             var inserted = await BulkCopy.RunAsync(dataSource, tenantId, CreateIncomingSql, CopyIncomingSql, rows, WriteRowAsync,
                 async (conn, token) =>
                 {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using BotStore.Tooling.Embedded;
 using BotStore.Tooling.PgBouncer;
 using Npgsql;
 
@@ -12,8 +13,8 @@ namespace BotStore.Tests.Infrastructure;
 /// </summary>
 public sealed class PgBouncerProcess : IAsyncDisposable
 {
-    private readonly Process _process;
     private readonly string _folder;
+    private Process _process;
 
     private PgBouncerProcess(Process process, string folder, int port, string connectionString)
     {
@@ -32,10 +33,13 @@ public sealed class PgBouncerProcess : IAsyncDisposable
     /// <summary>The log PgBouncer wrote so far.</summary>
     public string Log => File.Exists(Path.Combine(_folder, "pgbouncer.log")) ? File.ReadAllText(Path.Combine(_folder, "pgbouncer.log")) : "";
 
-    /// <summary>Starts PgBouncer for <paramref name="databaseConnectionString"/> with the seed's settings but <paramref name="poolSize"/> server connections.</summary>
-    public static async Task<PgBouncerProcess> StartAsync(string databaseConnectionString, int poolSize)
+    /// <summary>
+    /// Starts PgBouncer for <paramref name="databaseConnectionString"/> (a database of <paramref name="cluster"/>, by
+    /// default the test cluster) with the seed's settings but <paramref name="poolSize"/> server connections.
+    /// </summary>
+    public static async Task<PgBouncerProcess> StartAsync(string databaseConnectionString, int poolSize, EmbeddedPostgres? cluster = null)
     {
-        var cluster = await TestCluster.GetAsync();
+        cluster ??= await TestCluster.GetAsync();
         var target = new NpgsqlConnectionStringBuilder(databaseConnectionString);
         var folder = TestCluster.NewTempFolder("pgbouncer");
         var port = TestCluster.FreePort();
@@ -57,43 +61,75 @@ public sealed class PgBouncerProcess : IAsyncDisposable
         if (root)
             await Process.Start("chown", ["-R", "postgres:postgres", folder]).WaitForExitAsync();
 
-        var psi = new ProcessStartInfo("/usr/sbin/pgbouncer") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        if (root)
-            psi.ArgumentList.Add("-u");
-        if (root)
-            psi.ArgumentList.Add("postgres");
-        psi.ArgumentList.Add(ini);
-        var process = Process.Start(psi)!;
         var through = new NpgsqlConnectionStringBuilder(databaseConnectionString) { Host = "127.0.0.1", Port = port }.ConnectionString;
-        var bouncer = new PgBouncerProcess(process, folder, port, through);
-        for (var attempt = 0; ; attempt++)
+        var bouncer = new PgBouncerProcess(Launch(folder), folder, port, through);
+        try
         {
-            try
-            {
-                using var probe = new TcpClient();
-                await probe.ConnectAsync("127.0.0.1", port);
-                return bouncer;
-            }
-            catch (SocketException) when (attempt < 100 && !process.HasExited)
-            {
-                await Task.Delay(50);
-            }
-            catch (SocketException)
-            {
-                var log = bouncer.Log;
-                await bouncer.DisposeAsync();
-                throw new InvalidOperationException($"pgbouncer did not start: {await process.StandardError.ReadToEndAsync()} {log}");
-            }
+            await bouncer.WaitListeningAsync();
         }
+        catch
+        {
+            await bouncer.DisposeAsync();
+            throw;
+        }
+        return bouncer;
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Kills PgBouncer (every client connection drops) and starts it again on the same port.</summary>
+    public async Task RestartAsync()
+    {
+        await StopAsync();
+        _process.Dispose();
+        _process = Launch(_folder);
+        await WaitListeningAsync();
+    }
+
+    /// <summary>Kills PgBouncer; <see cref="RestartAsync"/> starts it again.</summary>
+    public async Task StopAsync()
     {
         if (!_process.HasExited)
         {
             _process.Kill();
             await _process.WaitForExitAsync();
         }
+    }
+
+    private static Process Launch(string folder)
+    {
+        var psi = new ProcessStartInfo("/usr/sbin/pgbouncer") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        if (Environment.UserName == "root")
+        {
+            psi.ArgumentList.Add("-u");
+            psi.ArgumentList.Add("postgres");
+        }
+        psi.ArgumentList.Add(Path.Combine(folder, "pgbouncer.ini"));
+        return Process.Start(psi)!;
+    }
+
+    private async Task WaitListeningAsync()
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                using var probe = new TcpClient();
+                await probe.ConnectAsync("127.0.0.1", Port);
+                return;
+            }
+            catch (SocketException) when (attempt < 100 && !_process.HasExited)
+            {
+                await Task.Delay(50);
+            }
+            catch (SocketException)
+            {
+                throw new InvalidOperationException($"pgbouncer did not start: {await _process.StandardError.ReadToEndAsync()} {Log}");
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
         _process.Dispose();
         Directory.Delete(_folder, recursive: true);
     }
