@@ -21,6 +21,12 @@ if [ -f "$trx" ]; then
   counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
   get() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*'; }
   total=$(get total); executed=$(get executed); passed=$(get passed); failed=$(get failed)
+  # The failures again at the very end, name and message, so a CI log's tail says what broke.
+  awk '/<UnitTestResult / && /outcome="Failed"/ { match($0, /testName="[^"]*"/); print "failed: " substr($0, RSTART + 10, RLENGTH - 11); inside = 1; n = 0 }
+       inside && /<Message>/ { message = 1 }
+       message && n < 15 { sub(/^ */, "  "); print; n++ }
+       /<\/Message>/ { message = 0 }
+       /<\/UnitTestResult>/ { inside = 0 }' "$trx"
   echo "tests: ${passed:-0} passed, ${failed:-0} failed, $(( ${total:-0} - ${executed:-0} )) skipped"
   if [ "${executed:-0}" -eq 0 ]; then echo "tests: no test ran" >&2; status=1; fi
 else

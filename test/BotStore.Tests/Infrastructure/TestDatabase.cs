@@ -23,8 +23,11 @@ public sealed class TestDatabase : IAsyncLifetime
     {
         ConnectionString = await TestCluster.CreateMigratedDatabaseAsync();
         // The seed's pool minimum (10 idle connections) per test database would exhaust the cluster's connections
-        // across the classes that run at once; tests keep no idle minimum.
-        _dataSource = (ConnectionSettings.Default with { MinConnections = 0 }).CreateDataSource(ConnectionString, "botstore-tests");
+        // across the classes that run at once; tests keep no idle minimum. Opening a burst of new server
+        // connections (40 concurrent appends) took over the seed's 5 s timeout once on a CI machine running every
+        // test class at once on two cores; the tests check correctness, not latency, so they wait up to 30 s.
+        _dataSource = (ConnectionSettings.Default with { MinConnections = 0, ConnectionTimeoutSeconds = 30 })
+            .CreateDataSource(ConnectionString, "botstore-tests");
     }
 
     public async Task DisposeAsync()
