@@ -76,7 +76,19 @@ public static class ServeApp
         // The sweeper works across tenants as the owner, with advisory locks: on each shard's direct pool.
         services.AddHostedService(sp => new ExpirySweeper(new ApprovalStore(shards), new MemoryStore(shards), options.Sweeper,
             sp.GetRequiredService<ILogger<ExpirySweeper>>()));
-        services.AddBotStoreOperations(OperationsOptions.FromConfiguration(configuration), _ => owner);
+        var operations = OperationsOptions.FromConfiguration(configuration);
+        services.AddBotStoreOperations(operations, _ => owner);
+        // Partition upkeep and maintenance of the other shards: a scheduler each, on each shard's direct pool.
+        if (operations.Enabled)
+        {
+            foreach (var shard in shards.Shards.Where(s => s != shards.DirectoryShard))
+            {
+                services.AddSingleton<IHostedService>(sp => new OperationsHostedService(operations,
+                    new Partitions.PartitionManager(shard.Direct, operations.ToPartitionOptions()),
+                    new Maintenance.MaintenanceRunner(shard.Direct, operations.ToMaintenanceOptions()),
+                    sp.GetRequiredService<ILogger<OperationsHostedService>>()));
+            }
+        }
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true); // binding errors reach Problems with their reason
         services.ConfigureHttpJsonOptions(json => Configure(json.SerializerOptions));
         services.AddProblemDetails();
