@@ -60,6 +60,8 @@ public sealed class TenantMover
             await PreflightAsync(tenantId, source, target, ct);
             var entry = await _journal.StartAsync(tenantId, from, to, Replication.NewName(tenantId), ct);
             progress?.Report(new(MoveStep.Started, $"moving tenant {tenantId} from '{from}' to '{to}'"));
+            if (_options.AfterStep is { } hook)
+                await hook(MoveStep.Started, ct);
             return await RunAsync(entry, progress, ct);
         });
 
@@ -129,12 +131,15 @@ public sealed class TenantMover
                 await StepAsync(entry, MoveStep.Copied, $"initial copy done in {copySeconds:0.0} s", progress, ct);
                 (checks, catchUpSeconds, var fenceStart) = await FenceAsync(entry, replication, source, target, progress, ct);
                 await StepAsync(entry, MoveStep.Fenced, $"verified {checks.Count} tables ({checks.Sum(c => c.TargetRows):N0} rows); '{source.Name}' refuses the tenant", progress, ct,
-                    new { tables = checks, copySeconds, catchUpSeconds });
+                    new { tables = checks, copySeconds, catchUpSeconds, fenceStartedAt = DateTimeOffset.UtcNow - Stopwatch.GetElapsedTime(fenceStart) });
                 fenceMs = Stopwatch.GetElapsedTime(fenceStart, await SwitchAsync(entry, target, ct)).TotalMilliseconds;
             }
             else
             {
+                // Stopped between the fence and the switch: the tenant was refused from the fence's start until now.
                 await SwitchAsync(entry, target, ct);
+                if (entry.Detail is { } detail && detail.TryGetProperty("fenceStartedAt", out var fencedAt))
+                    fenceMs = (DateTimeOffset.UtcNow - fencedAt.GetDateTimeOffset()).TotalMilliseconds;
             }
             await StepAsync(entry, MoveStep.Switched,
                 fenceMs is { } ms ? $"directory switched: '{target.Name}' serves the tenant; writes were fenced for {ms:0} ms" : $"directory switched: '{target.Name}' serves the tenant",
