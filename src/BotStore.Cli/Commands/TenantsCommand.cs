@@ -92,7 +92,7 @@ internal static class TenantsCommand
             return ExitCodes.Ok;
         });
 
-        return new Command("tenants", "Create tenants and manage their tokens.") { create, token, list, admin, TenantsEraseCommand.Create(), TenantsEraseCommand.CreateEraseUser() };
+        return new Command("tenants", "Create tenants and manage their tokens.") { create, token, list, admin, TenantsEraseCommand.Create(), TenantsEraseCommand.CreateEraseUser(), TenantsMoveCommand.Create() };
     }
 
     internal static async Task EnsureMigratedAsync(DatabaseTarget target, CancellationToken ct)

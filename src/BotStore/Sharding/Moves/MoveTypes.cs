@@ -30,6 +30,18 @@ public enum MoveStep
     RolledBack,
 }
 
+/// <summary>Step names as the journal and the CLI write them (<c>caught-up</c>, <c>rolled-back</c>, else the name in lower case).</summary>
+public static class MoveStepNames
+{
+    /// <summary>The step's name.</summary>
+    public static string Name(this MoveStep step) => step switch
+    {
+        MoveStep.CaughtUp => "caught-up",
+        MoveStep.RolledBack => "rolled-back",
+        _ => step.ToString().ToLowerInvariant(),
+    };
+}
+
 /// <summary>One progress line of a move.</summary>
 public sealed record MoveProgress(MoveStep Step, string Message);
 

@@ -247,20 +247,27 @@ public sealed class TenantMover
         }
     }
 
-    // A marker write to the tenant's own row (a no-op update, published by the tenant's filter) makes the stream
-    // carry a change past every fenced write; once the target confirms the WAL position after it, it has them all.
+    // A marker write to the tenant's own row (a no-op update, published by the tenant's filter) is the last change
+    // of the tenant in the stream: its commit lies past the WAL position read inside it, which every fenced write
+    // precedes. Once the target has applied a commit past that position, it has applied the marker and, in order,
+    // everything before it.
     private async Task<bool> LastWritesArrivedAsync(MoveEntry entry, Replication replication, MoveShard source, CancellationToken ct)
     {
-        await using var marker = source.DataSource.CreateCommand("UPDATE tenants SET is_active = is_active WHERE id = $1").With(entry.TenantId);
-        await marker.ExecuteNonQueryAsync(ct);
-        await using var position = source.DataSource.CreateCommand("SELECT pg_current_wal_lsn()::text");
-        var lsn = (string)(await position.ExecuteScalarAsync(ct))!;
-        var deadline = Stopwatch.GetTimestamp();
-        while (!await replication.ConfirmedAsync(lsn, ct))
+        string lsn;
+        await using (var conn = await source.DataSource.OpenConnectionAsync(ct))
+        await using (var tx = await conn.BeginTransactionAsync(ct))
         {
-            if (Stopwatch.GetElapsedTime(deadline) > _options.FenceCatchUpTimeout)
+            await using var marker = new NpgsqlCommand(
+                "UPDATE tenants SET is_active = is_active WHERE id = $1 RETURNING pg_current_wal_insert_lsn()::text", conn).With(entry.TenantId);
+            lsn = (string)(await marker.ExecuteScalarAsync(ct))!;
+            await tx.CommitAsync(ct);
+        }
+        var waited = Stopwatch.GetTimestamp();
+        while (!await replication.AppliedPastAsync(lsn, ct))
+        {
+            if (Stopwatch.GetElapsedTime(waited) > _options.FenceCatchUpTimeout)
                 return false;
-            await Task.Delay(TimeSpan.FromMilliseconds(10), ct);
+            await Task.Delay(TimeSpan.FromMilliseconds(5), ct);
         }
         return true;
     }

@@ -10,12 +10,7 @@ internal sealed record MoveEntry(long Id, long TenantId, string Source, string T
 /// <summary>The journal of moves (<c>tenant_moves</c>, migration 0025) on the directory database; each write its own statement.</summary>
 internal sealed class MoveJournal(NpgsqlDataSource dataSource)
 {
-    public static string StepName(MoveStep step) => step switch
-    {
-        MoveStep.CaughtUp => "caught-up",
-        MoveStep.RolledBack => "rolled-back",
-        _ => step.ToString().ToLowerInvariant(),
-    };
+    public static string StepName(MoveStep step) => step.Name();
 
     public static MoveStep ParseStep(string name) => Enum.Parse<MoveStep>(name.Replace("-", "", StringComparison.Ordinal), ignoreCase: true);
 

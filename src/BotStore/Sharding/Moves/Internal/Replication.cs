@@ -87,10 +87,17 @@ internal sealed class Replication(long tenantId, string name, MoveShard source, 
         return await cmd.ExecuteScalarAsync(ct) is long lag ? lag : throw new BotStoreException($"replication slot {Name} is missing on shard '{source.Name}'");
     }
 
-    /// <summary>Whether the target has confirmed everything up to <paramref name="lsn"/>.</summary>
-    public async Task<bool> ConfirmedAsync(string lsn, CancellationToken ct)
+    /// <summary>
+    /// Whether the target has applied a transaction that committed after <paramref name="lsn"/>: the subscription's
+    /// replication origin holds the end of the last remote commit applied, visible as soon as it commits there
+    /// (the slot's confirmed position would wait for the target's WAL flush and its next status report).
+    /// </summary>
+    public async Task<bool> AppliedPastAsync(string lsn, CancellationToken ct)
     {
-        await using var cmd = source.DataSource.CreateCommand("SELECT confirmed_flush_lsn >= $2::pg_lsn FROM pg_replication_slots WHERE slot_name = $1").With(Name, lsn);
+        await using var cmd = target.DataSource.CreateCommand("""
+            SELECT pg_replication_origin_progress('pg_' || s.oid, false) >= $2::pg_lsn FROM pg_subscription s
+            WHERE s.subname = $1 AND s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+            """).With(Name, lsn);
         return await cmd.ExecuteScalarAsync(ct) is true;
     }
 
