@@ -89,15 +89,12 @@ public sealed class MoveUnderLoadTests(TwoShards shards, ITestOutputHelper outpu
     private static async Task<Guid> NewSessionAsync(NpgsqlDataSource db, long tenantId)
     {
         var (bot, user, session) = (Uuid7.New(), Uuid7.New(), Uuid7.New());
-        await using var cmd = db.CreateCommand("""
-            INSERT INTO bots (tenant_id, id, llm_provider, name, config) VALUES ($1, $2, 1, 'helper', '{}');
-            INSERT INTO users (tenant_id, id, external_id, display_name) VALUES ($1, $3, $4, 'Ada');
+        await CountAsync(db, "INSERT INTO bots (tenant_id, id, llm_provider, name, config) VALUES ($1, $2, 1, 'helper', '{}') RETURNING 0", tenantId, bot);
+        await CountAsync(db, "INSERT INTO users (tenant_id, id, external_id, display_name) VALUES ($1, $2, $3, 'Ada') RETURNING 0", tenantId, user, $"ext-{user:N}");
+        await CountAsync(db, """
             INSERT INTO user_sessions (tenant_id, created_at, last_activity_at, id, user_id, bot_id, message_count, channel, title)
-            VALUES ($1, now(), now(), $5, $3, $2, 0, 0, 'load')
-            """);
-        foreach (var value in new object[] { tenantId, bot, user, $"ext-{user:N}", session })
-            cmd.Parameters.Add(new NpgsqlParameter { Value = value });
-        await cmd.ExecuteNonQueryAsync();
+            VALUES ($1, now(), now(), $2, $3, $4, 0, 0, 'load') RETURNING 0
+            """, tenantId, session, user, bot);
         return session;
     }
 
