@@ -1,6 +1,7 @@
 // Benchmarks that need BotStore's internals (not tests: they print figures, they assert nothing).
 //   ingest <database> [messages] [batch]      what bulk ingest costs step by step, against a multi-row INSERT
 //   pgbench-scripts <folder> <tenant-id>      pgbench scripts running the stores' own append and history SQL
+//   move <source> <target> [messages]         a tenant move under load: copy rows/s, catch-up, fence (1M: the figure)
 using System.Globalization;
 using BotStore;
 using BotStore.Bench;
@@ -32,7 +33,10 @@ switch (args)
     case ["pgbench-scripts", var folder, var tenant]:
         PgBenchScripts.Write(folder, long.Parse(tenant, CultureInfo.InvariantCulture));
         return 0;
+    case ["move", var sourceUrl, var targetUrl, ..]:
+        await MoveBench.RunAsync(sourceUrl, targetUrl, args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 1_000_000);
+        return 0;
     default:
-        Console.Error.WriteLine("usage: BotStore.Bench ingest <database> [messages=50000] [batch=5000] | pgbench-scripts <folder> <tenant-id>");
+        Console.Error.WriteLine("usage: BotStore.Bench ingest <database> [messages=50000] [batch=5000] | pgbench-scripts <folder> <tenant-id> | move <source> <target> [messages=1000000]");
         return 2;
 }

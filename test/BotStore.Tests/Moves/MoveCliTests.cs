@@ -11,7 +11,6 @@ public sealed class MoveCliTests
     [Theory]
     [InlineData("copied", false)]
     [InlineData("fencing", true)]
-    [InlineData("switched", false)]
     public async Task A_move_killed_at_a_step_is_refused_again_then_resumed_or_rolled_back(string step, bool rollback)
     {
         await using var shards = await MoveShards.CreateAsync();
