@@ -105,6 +105,36 @@ public sealed class ShardedApiTests(TwoShards shards) : IClassFixture<TwoShards>
         Assert.Equal(0L, await shards.West.ScalarAsync<long>("SELECT count(*) FROM message_history WHERE session_id = $1", session));
     }
 
+    [Fact]
+    public async Task A_tenants_requests_never_reach_the_other_shard_as_its_statement_counters_show()
+    {
+        await using var router = shards.CreateRouter();
+        await using var api = await ApiAsync(router);
+        var west = await api.TenantAsync("west");
+        var east = await api.TenantAsync("east");
+        var session = await SessionAsync(router, east);
+        // Every tenant transaction enters its tenant (the scope statement): count those on each shard.
+        const string entered = """
+            SELECT coalesce(sum(calls), 0)::bigint FROM pg_stat_statements
+            WHERE query LIKE '%botstore_enter_tenant%' AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+            """;
+        var westBefore = await shards.West.ScalarAsync<long>(entered);
+        var eastBefore = await shards.East.ScalarAsync<long>(entered);
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(HttpStatusCode.Created, (await east.PostAsJsonAsync($"/v1/sessions/{session}/messages",
+                new { role = "user", message_type = "text", content = $"m{i}" })).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await east.GetAsync($"/v1/sessions/{session}/messages")).StatusCode);
+        }
+        Assert.Equal(westBefore, await shards.West.ScalarAsync<long>(entered));
+        Assert.True(await shards.East.ScalarAsync<long>(entered) >= eastBefore + 40);
+        // And the other way round: the west tenant's requests leave east's counter alone.
+        eastBefore = await shards.East.ScalarAsync<long>(entered);
+        Assert.Equal(HttpStatusCode.OK, (await west.GetAsync("/v1/users")).StatusCode);
+        Assert.Equal(eastBefore, await shards.East.ScalarAsync<long>(entered));
+        Assert.True(await shards.West.ScalarAsync<long>(entered) > westBefore);
+    }
+
     private static Task<HttpResponseMessage> CreateUserAsync(HttpClient client) =>
         client.PostAsJsonAsync("/v1/users", new { external_id = $"u-{Guid.NewGuid():N}" });
 
