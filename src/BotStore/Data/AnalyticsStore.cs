@@ -98,10 +98,11 @@ public sealed class AnalyticsStore(ShardRouter shards)
         CancellationToken ct = default) =>
         BulkCopy.InBatchesAsync(events, batchSize, (batch, token) => IngestAsync(tenantId, batch, token), ct);
 
-    private static async Task<int> CopyBatchAsync(NpgsqlDataSource dataSource, long tenantId, List<(Guid Id, NewEvent Event, short Channel, string Name)> rows, CancellationToken ct)
+    private static async Task<int> CopyBatchAsync(NpgsqlDataSource dataSource, long tenantId, List<(Guid Id, NewEvent Event, short Channel, string Name, string? Properties)> rows, CancellationToken ct)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
+        await DirectCopy.PlanEachBatchAsync(conn, ct);
         var stored = new HashSet<Guid>();
         await using (var batch = TenantScope.Batch(conn, tenantId)
             .Add(StoredIdsSql, tenantId, rows.Select(r => r.Id).ToArray(), rows.Select(r => Uuid7.Timestamp(r.Id)).ToArray())
@@ -124,17 +125,17 @@ public sealed class AnalyticsStore(ShardRouter shards)
         return fresh.Count;
     }
 
-    private static (Guid Id, NewEvent Event, short Channel, string Name) Check(NewEvent e, int ord)
+    private static (Guid Id, NewEvent Event, short Channel, string Name, string? Properties) Check(NewEvent e, int ord)
     {
         ArgumentNullException.ThrowIfNull(e);
         var id = e.Id ?? Uuid7.New();
         if (!Uuid7.IsVersion7(id))
             throw new BotStoreValidationException($"events[{ord}]: id {id} is not a UUIDv7 (its timestamp is the event's created_at)");
-        JsonValues.Check(e.Properties, $"events[{ord}].properties");
-        return (id, e, Rows.Value(e.Channel), Rows.Text(e.Name, $"events[{ord}].name", 200));
+        var properties = e.Properties is { ValueKind: JsonValueKind.Undefined or JsonValueKind.Null } ? null : JsonValues.Text(e.Properties, $"events[{ord}].properties");
+        return (id, e, Rows.Value(e.Channel), Rows.Text(e.Name, $"events[{ord}].name", 200), properties);
     }
 
-    private static async Task WriteRowAsync(NpgsqlBinaryImporter w, (Guid Id, NewEvent Event, short Channel, string Name) r, CancellationToken ct)
+    private static async Task WriteRowAsync(NpgsqlBinaryImporter w, (Guid Id, NewEvent Event, short Channel, string Name, string? Properties) r, CancellationToken ct)
     {
         await w.WriteAsync(r.Id, NpgsqlDbType.Uuid, ct);
         await w.WriteAsync(Uuid7.Timestamp(r.Id), NpgsqlDbType.TimestampTz, ct);
@@ -143,6 +144,6 @@ public sealed class AnalyticsStore(ShardRouter shards)
         await w.WriteAsync(r.Event.SessionId, NpgsqlDbType.Uuid, ct);
         await w.WriteAsync(r.Channel, NpgsqlDbType.Smallint, ct);
         await w.WriteAsync(r.Name, NpgsqlDbType.Text, ct);
-        await w.WriteAsync(r.Event.Properties is { ValueKind: JsonValueKind.Undefined or JsonValueKind.Null } ? null : r.Event.Properties, NpgsqlDbType.Jsonb, ct);
+        await w.WriteAsync(r.Properties, NpgsqlDbType.Jsonb, ct);
     }
 }
