@@ -1,3 +1,4 @@
+using BotStore.Tooling.PgBouncer;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -43,7 +44,7 @@ public sealed class ApiServer : IAsyncLifetime
         var shards = new List<Shard>();
         foreach (var (name, db) in new[] { ("east", _database), ("west", _other) })
         {
-            var bouncer = await PgBouncerProcess.StartAsync(db.ConnectionString, 20);
+            var bouncer = await TestPgBouncer.StartAsync(db.ConnectionString, 20);
             _bouncers.Add(bouncer);
             var pooled = (ConnectionSettings.Default with { MinConnections = 0, ThroughPgBouncer = true }).CreateDataSource(bouncer.ConnectionString, "botstore-api-tests");
             shards.Add(new Shard(name, pooled, db.DataSource));
