@@ -112,14 +112,15 @@ internal static class ServeCommand
         }
         await MigrateCommand.RegisterTenantsAsync(shards, ct);
 
-        var configured = ServerShardOptions.Read(configuration).ToDictionary(s => s.Name);
+        // --shard gives the direct URLs; a shard's PgBouncer may still come from configuration.
+        string? PgBouncerOf(string shard) => configuration[$"{ServerShardOptions.SectionName}:{shard}:PgBouncer"] is { Length: > 0 } url ? url : null;
         var tenantPools = new List<NpgsqlDataSource>();
         try
         {
             var routed = new List<Shard>();
             foreach (var target in shards.Targets)
             {
-                var pgBouncer = configured.GetValueOrDefault(target.ShardName)?.PgBouncer;
+                var pgBouncer = PgBouncerOf(target.ShardName);
                 var pool = pgBouncer is null
                     ? Pool(options.TenantPool, target.GivenConnectionString, "botstore-api")
                     : (Settings(options.TenantPool) with { ThroughPgBouncer = true }).CreateDataSource(pgBouncer, "botstore-api");
@@ -130,7 +131,7 @@ internal static class ServeCommand
             await using var app = ServeApp.Build(router, options);
             await app.StartAsync(ct);
             Output.Line($"BotStore API on {string.Join(", ", app.Urls)} over {routed.Count} shards: " +
-                        string.Join(", ", shards.Targets.Select(t => $"{t.ShardName} ({t.Description}{(configured.GetValueOrDefault(t.ShardName)?.PgBouncer is null ? "" : ", tenants through PgBouncer")})")) +
+                        string.Join(", ", shards.Targets.Select(t => $"{t.ShardName} ({t.Description}{(PgBouncerOf(t.ShardName) is null ? "" : ", tenants through PgBouncer")})")) +
                         ". Ctrl+C stops it.");
             await app.WaitForShutdownAsync(ct);
             return ExitCodes.Ok;

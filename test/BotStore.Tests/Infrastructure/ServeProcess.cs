@@ -31,14 +31,15 @@ public sealed class ServeProcess : IAsyncDisposable
     }
 
     /// <summary>Runs the built CLI's <c>serve</c> with <paramref name="args"/> (e.g. --data-dir, --pg-port).</summary>
-    public static Task<ServeProcess> StartAsync(IEnumerable<string> args) =>
-        StartAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "BotStore.Cli.dll"), "serve", .. args], null);
+    public static Task<ServeProcess> StartAsync(IEnumerable<string> args, IDictionary<string, string>? environment = null) =>
+        StartAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "BotStore.Cli.dll"), "serve", .. args], null, environment);
 
     /// <summary>Runs <c>./botstore serve</c> in a checkout.</summary>
     public static Task<ServeProcess> StartInCheckoutAsync(string checkout, IEnumerable<string> args) =>
         StartAsync(Path.Combine(checkout, "botstore"), ["serve", .. args], checkout);
 
-    private static async Task<ServeProcess> StartAsync(string program, IEnumerable<string> args, string? workingDirectory)
+    private static async Task<ServeProcess> StartAsync(string program, IEnumerable<string> args, string? workingDirectory,
+        IDictionary<string, string>? environment = null)
     {
         var url = new Uri($"http://127.0.0.1:{TestCluster.FreePort()}");
         var psi = new ProcessStartInfo(program)
@@ -54,6 +55,8 @@ public sealed class ServeProcess : IAsyncDisposable
         psi.ArgumentList.Add(url.ToString().TrimEnd('/'));
         psi.Environment.Remove("BOTSTORE_DATABASE_URL");
         psi.Environment.Remove("BOTSTORE_DATA_DIR");
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+            psi.Environment[key] = value;
         var serve = new ServeProcess(Process.Start(psi)!, url);
         serve._process.OutputDataReceived += (_, e) => serve.Append(e.Data);
         serve._process.ErrorDataReceived += (_, e) => serve.Append(e.Data);
