@@ -78,20 +78,11 @@ public sealed class AnalyticsStore(ShardRouter shards)
     {
         ArgumentNullException.ThrowIfNull(events);
         var rows = events.Select(Check).ToList();
-        if (rows.Count == 0)
-            return new BulkResult(0, 0);
-        if (await DirectCopy.AllowedAsync(dataSource))
-            return new BulkResult(rows.Count, await CopyBatchAsync(dataSource, tenantId, rows, ct));
-        var inserted = await BulkCopy.RunAsync(dataSource, tenantId, CreateIncomingSql, CopyIncomingSql, rows, WriteRowAsync,
-            async (conn, token) =>
-            {
-                await using var batch = TenantScope.Batch(conn, tenantId).Add(InsertSql, tenantId);
-                await using var reader = await batch.ReadAsync(token);
-                await reader.ReadAsync(token);
-                return reader.GetInt32(0);
-            }, ct);
-        return new BulkResult(rows.Count, inserted);
+        return await BulkCopy.LoadAsync(dataSource, tenantId, rows, token => CopyBatchAsync(dataSource, tenantId, rows, token), IncomingEvents, ct);
     });
+
+    private static BulkCopy.TempTable<(Guid Id, NewEvent Event, short Channel, string Name, string? Properties)> IncomingEvents =>
+        new(CreateIncomingSql, CopyIncomingSql, WriteRowAsync, InsertSql);
 
     /// <summary>Stores a stream of events in batches of <paramref name="batchSize"/>, each its own transaction.</summary>
     public Task<BulkResult> IngestAsync(long tenantId, IAsyncEnumerable<NewEvent> events, int batchSize = MessageStore.DefaultBulkBatchSize,

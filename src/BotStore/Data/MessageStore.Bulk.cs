@@ -60,23 +60,11 @@ public sealed partial class MessageStore
         {
             ArgumentNullException.ThrowIfNull(messages);
             var rows = messages.Select((m, i) => Row.From(m, i)).ToList();
-            if (rows.Count == 0)
-                return new BulkResult(0, 0);
-            if (await DirectCopy.AllowedAsync(dataSource))
-                return new BulkResult(rows.Count, await CopyBatchAsync(dataSource, tenantId, rows, ct));
-            var inserted = await BulkCopy.RunAsync(dataSource, tenantId, CreateIncomingSql, CopyIncomingSql, rows, WriteRowAsync,
-                async (conn, token) =>
-                {
-                    await using var batch = TenantScope.Batch(conn, tenantId)
-                        .Add(LockIncomingSessionsSql, tenantId)
-                        .Add(BulkInsertSql, tenantId);
-                    await using var reader = await batch.ReadAsync(token);
-                    await reader.NextResultAsync(token);
-                    await reader.ReadAsync(token);
-                    return reader.GetInt32(0);
-                }, ct);
-            return new BulkResult(rows.Count, inserted);
+            return await BulkCopy.LoadAsync(dataSource, tenantId, rows, token => CopyBatchAsync(dataSource, tenantId, rows, token), IncomingMessages, ct);
         });
+
+    private static BulkCopy.TempTable<Row> IncomingMessages =>
+        new(CreateIncomingSql, CopyIncomingSql, WriteRowAsync, LockIncomingSessionsSql, BulkInsertSql);
 
     /// <summary>Stores a stream of messages in batches of <paramref name="batchSize"/>, each its own transaction.</summary>
     public Task<BulkResult> BulkAppendAsync(long tenantId, IAsyncEnumerable<NewMessage> messages, int batchSize = DefaultBulkBatchSize,

@@ -1,20 +1,19 @@
-// Benchmarks that need BotStore's internals (not tests: they print figures, they assert nothing).
-//   ingest <database> [messages] [batch]      what bulk ingest costs step by step, against a multi-row INSERT
-//   pgbench-scripts <folder> <tenant-id>      pgbench scripts running the stores' own append and history SQL
-using System.Globalization;
-using BotStore;
-using BotStore.Bench;
 using BotStore.Data;
 using BotStore.Schema;
+using Npgsql;
 
-switch (args)
+namespace BotStore.Bench;
+
+/// <summary>
+/// <c>botstore bench ingest-steps</c>: what bulk ingest costs step by step (create the temporary table, COPY, lock
+/// the sessions, insert), against a multi-row INSERT and single appends, as one markdown table. Works in the database
+/// it is given (migrated first, a tenant of its own added), unlike the suite's comparisons, which use a scratch one.
+/// </summary>
+internal static class IngestSteps
 {
-    case ["ingest", var database, ..]:
+    public static async Task RunAsync(NpgsqlDataSource dataSource, int total, int batchSize, CancellationToken ct)
     {
-        var total = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 50_000;
-        var batchSize = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 5_000;
-        await using var dataSource = ConnectionSettings.Default.CreateDataSource(database, "botstore-bench");
-        await new MigrationRunner(dataSource).MigrateAsync();
+        await new MigrationRunner(dataSource).MigrateAsync(ct);
         var bench = await IngestBench.CreateAsync(dataSource, batchSize);
         Console.WriteLine($"| {total:N0} rows in batches of {batchSize:N0} (100 sessions) | ms per batch (median) | rows/s |");
         Console.WriteLine("|---|---:|---:|");
@@ -27,12 +26,5 @@ switch (args)
         await bench.RunStepsAsync("events", total, AnalyticsStore.CreateIncomingSql, AnalyticsStore.CopyIncomingSql, bench.WriteEventAsync, bench.Events,
             [AnalyticsStore.InsertSql]);
         await bench.RunAsync("events: plain multi-row INSERT ... VALUES", total, bench.MultiRowEventsAsync);
-        return 0;
     }
-    case ["pgbench-scripts", var folder, var tenant]:
-        PgBenchScripts.Write(folder, long.Parse(tenant, CultureInfo.InvariantCulture));
-        return 0;
-    default:
-        Console.Error.WriteLine("usage: BotStore.Bench ingest <database> [messages=50000] [batch=5000] | pgbench-scripts <folder> <tenant-id>");
-        return 2;
 }
