@@ -68,8 +68,7 @@ VACUUM ANALYZE;
 SQL
 seq 100001 $((100000 + sessions)) | sed 's/^/00000000-0000-7000-8000-000000/' >"$dir/sessions.txt"
 export BENCH_SESSIONS="$dir/sessions.txt"
-dotnet build "$root/bench/BotStore.Bench" -c Release -v q --nologo -o "$dir/benchbin" >/dev/null
-dotnet "$dir/benchbin/BotStore.Bench.dll" pgbench-scripts "$dir" "$tenant"
+botstore bench pgbench-scripts "$dir" --tenant "$tenant"
 
 # wrk prints latencies as 812.00us, 1.23ms or 1.02s.
 to_ms() { awk '{ v = $1; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 } printf "%.2f", v }'; }

@@ -13,7 +13,7 @@ internal static class BenchSuite
 {
     /// <summary>
     /// Flatness first: it measures at a tenth of the data set before loading the rest, which the others then use;
-    /// append last of those that read the data set, since it adds to it; partitions and ingest use tables of their own.
+    /// append last of those that read the data set, since it adds to it; partitions, ingest and convert use tables of their own.
     /// </summary>
     public static IReadOnlyList<IComparison> All { get; } =
     [
@@ -22,8 +22,10 @@ internal static class BenchSuite
         new EnumsComparison(),
         new BrinComparison(),
         new AppendHistoryComparison(),
+        new PooledComparison(),
         new PartitionsComparison(),
         new IngestComparison(),
+        new ConvertComparison(),
     ];
 
     /// <summary>Runs each comparison; one that fails is reported and the others still run.</summary>

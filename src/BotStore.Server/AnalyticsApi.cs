@@ -1,6 +1,7 @@
 using System.Text.Json;
 using BotStore.Data;
 using BotStore.Enums;
+using BotStore.Server.Internal;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace BotStore.Server;
@@ -16,20 +17,15 @@ internal static class AnalyticsApi
     public static IEndpointRouteBuilder MapAnalyticsApi(this IEndpointRouteBuilder app)
     {
         var analytics = app.MapGroup("/v1/analytics").WithTags("Analytics");
-        analytics.MapPost("/events", IngestAnalyticsEvents).WithName(nameof(IngestAnalyticsEvents));
+        analytics.Post("/events", IngestAnalyticsEvents);
         return app;
     }
 
     public static async Task<Ok<MessagesApi.BatchAnswer>> IngestAnalyticsEvents(CallerTenant tenant, EventBatchRequest body, AnalyticsStore analytics,
         ServeOptions options, TimeProvider clock, CancellationToken ct)
     {
-        var items = ApiInput.BatchItems(body.Events, "events");
-        var events = new List<NewEvent>(items.Count);
-        for (var i = 0; i < items.Count; i++)
-        {
-            var e = items[i] ?? throw new BotStoreValidationException($"events[{i}] is null");
-            var field = $"events[{i}]";
-            events.Add(new NewEvent(ApiInput.Required(e.Name, $"{field}.name"), ApiInput.Required(e.Channel, $"{field}.channel"))
+        var events = ApiInput.Batch(body.Events, "events", (e, field) =>
+            new NewEvent(ApiInput.Required(e.Name, $"{field}.name"), ApiInput.Required(e.Channel, $"{field}.channel"))
             {
                 Id = e.Id is null ? null : ApiInput.ClientId(e.Id, $"{field}.id", options, clock, pastAllowed: true).Id,
                 BotId = ApiInput.OptionalId(e.BotId, $"{field}.bot_id"),
@@ -37,7 +33,6 @@ internal static class AnalyticsApi
                 SessionId = ApiInput.OptionalId(e.SessionId, $"{field}.session_id"),
                 Properties = e.Properties,
             });
-        }
         return TypedResults.Ok(MessagesApi.BatchAnswer.From(await analytics.IngestAsync(tenant.Id, events, ct)));
     }
 }

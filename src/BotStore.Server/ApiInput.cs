@@ -45,14 +45,26 @@ internal static class ApiInput
     /// <summary>The most messages or events one batch request may carry.</summary>
     public const int MaxBatchItems = 10_000;
 
-    /// <summary>The items of a batch body: present, not empty, at most <see cref="MaxBatchItems"/>.</summary>
-    public static IReadOnlyList<T> BatchItems<T>(IReadOnlyList<T>? items, string field) => items switch
+    /// <summary>
+    /// The items of a batch body (present, not empty, at most <see cref="MaxBatchItems"/>, none null), each read by
+    /// <paramref name="read"/>, which is given the item's own field name (<c>events[3]</c>) for its errors.
+    /// </summary>
+    public static List<T> Batch<TItem, T>(IReadOnlyList<TItem?>? items, string field, Func<TItem, string, T> read) where TItem : class
     {
-        null => throw new BotStoreValidationException($"{field} is required"),
-        { Count: 0 } => throw new BotStoreValidationException($"{field} is empty"),
-        { Count: > MaxBatchItems } => throw new BotStoreValidationException($"{field} has {items.Count} items; a batch carries at most {MaxBatchItems}"),
-        _ => items,
-    };
+        switch (items)
+        {
+            case null:
+                throw new BotStoreValidationException($"{field} is required");
+            case { Count: 0 }:
+                throw new BotStoreValidationException($"{field} is empty");
+            case { Count: > MaxBatchItems }:
+                throw new BotStoreValidationException($"{field} has {items.Count} items; a batch carries at most {MaxBatchItems}");
+        }
+        var result = new List<T>(items.Count);
+        for (var i = 0; i < items.Count; i++)
+            result.Add(read(items[i] ?? throw new BotStoreValidationException($"{field}[{i}] is null"), $"{field}[{i}]"));
+        return result;
+    }
 
     /// <summary>Message content within <see cref="ServeOptions.MaxContentBytes"/>.</summary>
     public static string Content(string? content, ServeOptions options, string field = "content")

@@ -1,5 +1,6 @@
 using BotStore.Data;
 using BotStore.Enums;
+using BotStore.Server.Internal;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace BotStore.Server;
@@ -20,12 +21,12 @@ internal static class ApprovalsApi
     public static IEndpointRouteBuilder MapApprovalsApi(this IEndpointRouteBuilder app)
     {
         var ofTask = app.MapGroup("/v1/tasks/{id}/approvals").WithTags("Approvals");
-        ofTask.MapPost("", RequestApproval).WithName(nameof(RequestApproval));
-        ofTask.MapGet("", ListApprovals).WithName(nameof(ListApprovals));
+        ofTask.Post("", RequestApproval);
+        ofTask.Get("", ListApprovals);
 
         var approvals = app.MapGroup("/v1/approvals").WithTags("Approvals");
-        approvals.MapGet("/{id}", GetApproval).WithName(nameof(GetApproval));
-        approvals.MapPost("/{id}/decision", DecideApproval).WithName(nameof(DecideApproval));
+        approvals.Get("/{id}", GetApproval);
+        approvals.Post("/{id}/decision", DecideApproval);
         return app;
     }
 

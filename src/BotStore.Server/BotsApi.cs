@@ -1,5 +1,6 @@
 using BotStore.Data;
 using BotStore.Enums;
+using BotStore.Server.Internal;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
@@ -15,12 +16,12 @@ internal static class BotsApi
     public static IEndpointRouteBuilder MapBotsApi(this IEndpointRouteBuilder app)
     {
         var bots = app.MapGroup("/v1/bots").WithTags("Bots");
-        bots.MapPost("", CreateBot).WithName(nameof(CreateBot));
-        bots.MapGet("", ListBots).WithName(nameof(ListBots));
-        bots.MapGet("/{id}", GetBot).WithName(nameof(GetBot));
-        bots.MapPost("/{id}/deactivate", DeactivateBot).WithName(nameof(DeactivateBot));
-        bots.MapPost("/{id}/channels", AddBotChannel).WithName(nameof(AddBotChannel));
-        bots.MapGet("/{id}/channels", ListBotChannels).WithName(nameof(ListBotChannels));
+        bots.Post("", CreateBot);
+        bots.Get("", ListBots);
+        bots.Get("/{id}", GetBot);
+        bots.Post("/{id}/deactivate", DeactivateBot);
+        bots.Post("/{id}/channels", AddBotChannel);
+        bots.Get("/{id}/channels", ListBotChannels);
         return app;
     }
 

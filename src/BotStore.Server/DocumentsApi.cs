@@ -1,5 +1,6 @@
 using BotStore.Data;
 using BotStore.Enums;
+using BotStore.Server.Internal;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
@@ -16,8 +17,8 @@ internal static class DocumentsApi
     public static IEndpointRouteBuilder MapDocumentsApi(this IEndpointRouteBuilder app)
     {
         var documents = app.MapGroup("/v1/bots/{id}/documents").WithTags("Documents");
-        documents.MapPut("/{**path}", PutDocument).WithName(nameof(PutDocument));
-        documents.MapGet("", ListDocuments).WithName(nameof(ListDocuments));
+        documents.Put("/{**path}", PutDocument);
+        documents.Get("", ListDocuments);
         return app;
     }
 

@@ -1,4 +1,5 @@
 using BotStore.Enums;
+using BotStore.Server.Internal;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace BotStore.Server;
@@ -8,7 +9,7 @@ internal static class EnumsApi
 {
     public static IEndpointRouteBuilder MapEnumsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGroup("/v1/enums").WithTags("Enums").MapGet("", ListEnums).WithName(nameof(ListEnums));
+        app.MapGroup("/v1/enums").WithTags("Enums").Get("", ListEnums);
         return app;
     }
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using BotStore.Data;
 using BotStore.Enums;
+using BotStore.Server.Internal;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
@@ -17,10 +18,10 @@ internal static class MemoriesApi
     public static IEndpointRouteBuilder MapMemoriesApi(this IEndpointRouteBuilder app)
     {
         var memories = app.MapGroup("/v1/bots/{id}/memories").WithTags("Memories");
-        memories.MapPut("/{type}/{key}", PutMemory).WithName(nameof(PutMemory));
-        memories.MapGet("/{type}/{key}", GetMemory).WithName(nameof(GetMemory));
-        memories.MapDelete("/{type}/{key}", DeleteMemory).WithName(nameof(DeleteMemory));
-        memories.MapGet("", ListMemories).WithName(nameof(ListMemories));
+        memories.Put("/{type}/{key}", PutMemory);
+        memories.Get("/{type}/{key}", GetMemory);
+        memories.Delete("/{type}/{key}", DeleteMemory);
+        memories.Get("", ListMemories);
         return app;
     }
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using BotStore.Data;
 using BotStore.Enums;
+using BotStore.Server.Internal;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace BotStore.Server;
@@ -29,15 +30,15 @@ internal static class MessagesApi
     public static IEndpointRouteBuilder MapMessagesApi(this IEndpointRouteBuilder app)
     {
         var ofSession = app.MapGroup("/v1/sessions/{id}").WithTags("Messages");
-        ofSession.MapPost("/messages", AppendMessage).WithName(nameof(AppendMessage));
-        ofSession.MapGet("/messages", ListSessionMessages).WithName(nameof(ListSessionMessages));
-        ofSession.MapPost("/read", MarkSessionRead).WithName(nameof(MarkSessionRead));
+        ofSession.Post("/messages", AppendMessage);
+        ofSession.Get("/messages", ListSessionMessages);
+        ofSession.Post("/read", MarkSessionRead);
 
         var messages = app.MapGroup("/v1/messages").WithTags("Messages");
-        messages.MapGet("/{id}", GetMessage).WithName(nameof(GetMessage));
-        messages.MapPost("/batch", AppendMessageBatch).WithName(nameof(AppendMessageBatch));
+        messages.Get("/{id}", GetMessage);
+        messages.Post("/batch", AppendMessageBatch);
 
-        app.MapGroup("/v1/users/{id}/unread").WithTags("Messages").MapGet("", ListUnreadMessages).WithName(nameof(ListUnreadMessages));
+        app.MapGroup("/v1/users/{id}/unread").WithTags("Messages").Get("", ListUnreadMessages);
         return app;
     }
 
@@ -99,13 +100,8 @@ internal static class MessagesApi
     public static async Task<Ok<BatchAnswer>> AppendMessageBatch(CallerTenant tenant, MessageBatchRequest body, MessageStore messages,
         ServeOptions options, TimeProvider clock, CancellationToken ct)
     {
-        var items = ApiInput.BatchItems(body.Messages, "messages");
-        var batch = new List<NewMessage>(items.Count);
-        for (var i = 0; i < items.Count; i++)
-        {
-            var m = items[i] ?? throw new BotStoreValidationException($"messages[{i}] is null");
-            var field = $"messages[{i}]";
-            batch.Add(new NewMessage(ApiInput.Id(m.SessionId, $"{field}.session_id"), ApiInput.Required(m.Role, $"{field}.role"),
+        var batch = ApiInput.Batch(body.Messages, "messages", (m, field) =>
+            new NewMessage(ApiInput.Id(m.SessionId, $"{field}.session_id"), ApiInput.Required(m.Role, $"{field}.role"),
                 ApiInput.Content(m.Content, options, $"{field}.content"))
             {
                 // History may be old (imports); ids from the future are refused.
@@ -114,7 +110,6 @@ internal static class MessagesApi
                 MessageType = m.MessageType ?? MessageType.Text,
                 Metadata = m.Metadata,
             });
-        }
         return TypedResults.Ok(BatchAnswer.From(await messages.BulkAppendAsync(tenant.Id, batch, ct)));
     }
 }

@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace BotStore.Server;
 
-/// <summary><c>/metrics</c> in the Prometheus text format.</summary>
+/// <summary><c>/metrics</c> in the Prometheus text format, exported by prometheus-net.</summary>
 public static class MetricsApi
 {
     /// <summary>The Content-Type of the Prometheus text format.</summary>
@@ -14,18 +14,17 @@ public static class MetricsApi
 
     /// <summary>
     /// Maps <c>GET /metrics</c>: request counts and latency histograms per route (from <see cref="RequestMetrics"/>),
-    /// Npgsql pool statistics, table and index sizes, partition runway in months, default-partition rows, and the
-    /// last outcome of each maintenance task. Needs <c>AddBotStoreOperations</c>. The returned builder takes any
-    /// authorization the host wants on it.
+    /// Npgsql's pool statistics and command-duration histogram, table and index sizes, partition runway in months,
+    /// default-partition rows, and the last outcome of each maintenance task. Needs <c>AddBotStoreOperations</c>.
+    /// The returned builder takes any authorization the host wants on it.
     /// </summary>
-    public static IEndpointConventionBuilder MapMetrics(this IEndpointRouteBuilder app, string pattern = "/metrics") =>
-        app.MapGet(pattern, async (HttpContext context, CancellationToken ct) =>
-        {
-            var services = context.RequestServices;
-            var w = new PrometheusWriter();
-            services.GetRequiredService<RequestMetricsRecorder>().WriteTo(w);
-            services.GetRequiredService<NpgsqlPoolMetrics>().WriteTo(w);
-            var database = await services.GetRequiredService<DatabaseMetrics>().RenderAsync(ct);
-            return Results.Text(w + database, ContentType);
-        }).ExcludeFromDescription();
+    public static IEndpointConventionBuilder MapMetrics(this IEndpointRouteBuilder app, string pattern = "/metrics")
+    {
+        var services = app.ServiceProvider;
+        // Created now, so that every family is in the registry before the first scrape (and the database gauges' refresh is registered).
+        _ = services.GetRequiredService<RequestMetricsRecorder>();
+        _ = services.GetRequiredService<DatabaseMetrics>();
+        return Prometheus.MetricServerMiddlewareExtensions.MapMetrics(app, pattern, services.GetRequiredService<MetricsRegistry>().Registry)
+            .ExcludeFromDescription();
+    }
 }

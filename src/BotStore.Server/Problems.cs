@@ -10,15 +10,15 @@ namespace BotStore.Server;
 /// SqlState translator, unreadable bodies as 400. A database that is down or restarting answers 503 with
 /// Retry-After, never 500: nothing was acknowledged, so the client may safely retry.
 /// </summary>
-internal sealed class Problems(ILogger<Problems> logger) : IExceptionHandler
+internal sealed partial class Problems(ILogger<Problems> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
     {
         var (status, title, detail) = Classify(exception);
         if (status >= 500 && status != StatusCodes.Status503ServiceUnavailable)
-            logger.LogError(exception, "unhandled error on {Method} {Path}", http.Request.Method, http.Request.Path);
+            LogUnhandled(exception, http.Request.Method, http.Request.Path);
         else if (status == StatusCodes.Status503ServiceUnavailable)
-            logger.LogWarning("database unavailable on {Method} {Path}: {Detail}", http.Request.Method, http.Request.Path, detail);
+            LogUnavailable(http.Request.Method, http.Request.Path, detail);
         if (status == StatusCodes.Status503ServiceUnavailable)
             http.Response.Headers.RetryAfter = "1";
         http.Response.StatusCode = status;
@@ -84,4 +84,10 @@ internal sealed class Problems(ILogger<Problems> logger) : IExceptionHandler
         503 => "Service unavailable",
         _ => "Error",
     };
+
+    [LoggerMessage(LogLevel.Error, "unhandled error on {Method} {Path}")]
+    private partial void LogUnhandled(Exception exception, string method, PathString path);
+
+    [LoggerMessage(LogLevel.Warning, "database unavailable on {Method} {Path}: {Detail}")]
+    private partial void LogUnavailable(string method, PathString path, string? detail);
 }

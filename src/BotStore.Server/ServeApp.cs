@@ -18,24 +18,36 @@ public static class ServeApp
     /// <summary>
     /// Creates the application over the tenant-traffic pool <paramref name="dataSource"/> and the owner/operations pool
     /// <paramref name="operations"/> (by default the same); the caller runs it and owns both. <paramref name="configure"/>
-    /// adds the host's own services (e.g. the CLI's supervisor of its embedded cluster).
+    /// adds the host's own services (e.g. the CLI's supervisor of its embedded cluster); <paramref name="configuration"/>,
+    /// when given, is read last (it wins), so the sections under <c>BotStore</c> come from where the caller found them;
+    /// <paramref name="loggerFactory"/>, when given, replaces the host's (made with <see cref="ServeLogging"/>).
     /// </summary>
     public static WebApplication Build(NpgsqlDataSource dataSource, ServeOptions options, string[]? args = null,
-        Action<IServiceCollection>? configure = null, NpgsqlDataSource? operations = null) =>
-        Build(OneShard(dataSource, operations), options, args, configure);
+        Action<IServiceCollection>? configure = null, NpgsqlDataSource? operations = null, IConfiguration? configuration = null,
+        ILoggerFactory? loggerFactory = null) =>
+        Build(OneShard(dataSource, operations), options, args, configure, configuration, loggerFactory);
 
     /// <summary>
     /// Creates the application over <paramref name="shards"/>: every tenant's requests go to its shard (tenant traffic on
-    /// each shard's <see cref="Shard.Tenants"/>, operations on <see cref="Shard.Direct"/>). The caller runs it and owns the router.
+    /// each shard's <see cref="Shard.Tenants"/>, operations on <see cref="Shard.Direct"/>). The caller runs it and owns the
+    /// router; the other parameters are as above.
     /// </summary>
     public static WebApplication Build(ShardRouter shards, ServeOptions options, string[]? args = null,
-        Action<IServiceCollection>? configure = null)
+        Action<IServiceCollection>? configure = null, IConfiguration? configuration = null, ILoggerFactory? loggerFactory = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args ?? []);
+        if (configuration is not null)
+            builder.Configuration.AddConfiguration(configuration); // the caller's, already checked (e.g. serve's options)
         builder.WebHost.UseUrls(options.Urls);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxRequestBytes);
-        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        if (loggerFactory is null)
+            ServeLogging.Configure(builder.Logging, options.Logging, builder.Configuration);
+        else
+        {
+            // The caller's factory, which its data sources already log through: one logger factory for the whole process.
+            builder.Logging.ClearProviders();
+            builder.Services.AddSingleton(loggerFactory);
+        }
 
         builder.Services.AddBotStore(shards, options, builder.Configuration);
         configure?.Invoke(builder.Services);
@@ -73,21 +85,22 @@ public static class ServeApp
         services.AddBotStoreStores();
         services.AddSingleton<TenantAuth>();
         services.AddSingleton(options.Sweeper);
-        // The sweeper works across tenants as the owner, with advisory locks: on each shard's direct pool.
-        services.AddHostedService(sp => new ExpirySweeper(new ApprovalStore(shards), new MemoryStore(shards), options.Sweeper,
+        // The sweep works across tenants as the owner, under runner locks, a job of the operations scheduler: it sweeps
+        // every shard on its direct pool.
+        services.AddSingleton(sp => new ExpirySweeper(new ApprovalStore(shards), new MemoryStore(shards), options.Sweeper,
             sp.GetRequiredService<ILogger<ExpirySweeper>>()));
-        var operations = OperationsOptions.FromConfiguration(configuration);
-        services.AddBotStoreOperations(operations, _ => owner);
+        services.AddBotStoreOperations(configuration, _ => owner);
         // Partition upkeep and maintenance of the other shards: a scheduler each, on each shard's direct pool.
-        if (operations.Enabled)
+        foreach (var shard in shards.Shards.Where(s => s != shards.DirectoryShard))
         {
-            foreach (var shard in shards.Shards.Where(s => s != shards.DirectoryShard))
+            services.AddSingleton<IHostedService>(sp =>
             {
-                services.AddSingleton<IHostedService>(sp => new OperationsHostedService(operations,
+                var operations = sp.GetRequiredService<OperationsOptions>();
+                return new OperationsHostedService(operations,
                     new Partitions.PartitionManager(shard.Direct, operations.ToPartitionOptions()),
                     new Maintenance.MaintenanceRunner(shard.Direct, operations.ToMaintenanceOptions()),
-                    sp.GetRequiredService<ILogger<OperationsHostedService>>()));
-            }
+                    sp.GetRequiredService<ILogger<OperationsHostedService>>());
+            });
         }
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true); // binding errors reach Problems with their reason
         services.ConfigureHttpJsonOptions(json => Configure(json.SerializerOptions));
@@ -99,7 +112,7 @@ public static class ServeApp
             return Task.CompletedTask;
         }));
         services.AddTenantLimits(options);
-        services.AddBotStoreDashboard(DashboardOptions.FromConfiguration(configuration));
+        services.AddBotStoreDashboard(configuration);
         return services;
     }
 

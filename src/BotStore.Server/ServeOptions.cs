@@ -48,6 +48,9 @@ public sealed record ServeOptions
     /// <summary>Requests of one tenant that may wait for a turn; beyond them the answer is 429.</summary>
     public int TenantQueue { get; init; } = 64;
 
+    /// <summary>The console log's format (<c>BotStore:Logging:Format</c>: simple or json).</summary>
+    public LoggingOptions Logging { get; init; } = new();
+
     /// <summary>How long /readyz waits for a database connection before it reports the pool exhausted or the database unreachable.</summary>
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(2);
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using BotStore.Server.Internal;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
@@ -45,28 +46,11 @@ public sealed class ServeOptionsValidator : IValidateOptions<ServeOptions>
 
     /// <summary>Binds the <c>BotStore</c> section and validates it; the first failure is one line naming its setting.</summary>
     /// <exception cref="BotStoreConfigurationException">A setting cannot work.</exception>
-    public static ServeOptions Load(IConfiguration configuration)
-    {
-        ServeOptions options;
-        try
-        {
-            options = configuration.GetSection(S).Get<ServeOptions>() ?? new ServeOptions();
-        }
-        catch (InvalidOperationException ex)
-        {
-            // The binder names the key and the value it could not convert.
-            throw new BotStoreConfigurationException($"{S}: {ex.Message}", ex);
-        }
-        return Check(options);
-    }
+    public static ServeOptions Load(IConfiguration configuration) => OptionsBinding.Load(configuration, S, new ServeOptionsValidator());
 
     /// <summary>Validates <paramref name="options"/>; the failures become one line naming each setting.</summary>
     /// <exception cref="BotStoreConfigurationException">A setting cannot work.</exception>
-    public static ServeOptions Check(ServeOptions options)
-    {
-        var result = new ServeOptionsValidator().Validate(null, options);
-        return result.Failed ? throw new BotStoreConfigurationException(string.Join("; ", result.Failures!)) : options;
-    }
+    public static ServeOptions Check(ServeOptions options) => OptionsBinding.Check(options, new ServeOptionsValidator());
 
     /// <summary>Fails when an address of <see cref="ServeOptions.Urls"/> is already taken, before anything is changed.</summary>
     /// <exception cref="BotStoreConfigurationException">Another process listens there.</exception>

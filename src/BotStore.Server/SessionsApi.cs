@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using BotStore.Data;
 using BotStore.Enums;
+using BotStore.Server.Internal;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace BotStore.Server;
@@ -21,10 +22,10 @@ internal static class SessionsApi
     public static IEndpointRouteBuilder MapSessionsApi(this IEndpointRouteBuilder app)
     {
         var sessions = app.MapGroup("/v1/sessions").WithTags("Sessions");
-        sessions.MapPost("", CreateSession).WithName(nameof(CreateSession));
-        sessions.MapGet("/{id}", GetSession).WithName(nameof(GetSession));
-        sessions.MapGet("", ListSessions).WithName(nameof(ListSessions));
-        app.MapGroup("/v1/users/{id}/sessions").WithTags("Sessions").MapGet("", ListUserSessions).WithName(nameof(ListUserSessions));
+        sessions.Post("", CreateSession);
+        sessions.Get("/{id}", GetSession);
+        sessions.Get("", ListSessions);
+        app.MapGroup("/v1/users/{id}/sessions").WithTags("Sessions").Get("", ListUserSessions);
         return app;
     }
 

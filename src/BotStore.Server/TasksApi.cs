@@ -1,6 +1,7 @@
 using System.Text.Json;
 using BotStore.Data;
 using BotStore.Enums;
+using BotStore.Server.Internal;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
@@ -23,11 +24,11 @@ internal static class TasksApi
     public static IEndpointRouteBuilder MapTasksApi(this IEndpointRouteBuilder app)
     {
         var tasks = app.MapGroup("/v1/tasks").WithTags("Tasks");
-        tasks.MapPost("", CreateTask).WithName(nameof(CreateTask));
-        tasks.MapGet("/{id}", GetTask).WithName(nameof(GetTask));
-        tasks.MapGet("", ListTasks).WithName(nameof(ListTasks));
-        tasks.MapPost("/{id}/transitions", TransitionTask).WithName(nameof(TransitionTask));
-        tasks.MapPatch("/{id}", UpdateTaskProgress).WithName(nameof(UpdateTaskProgress));
+        tasks.Post("", CreateTask);
+        tasks.Get("/{id}", GetTask);
+        tasks.Get("", ListTasks);
+        tasks.Post("/{id}/transitions", TransitionTask);
+        tasks.Patch("/{id}", UpdateTaskProgress);
         return app;
     }
 

@@ -1,4 +1,5 @@
 using BotStore.Data;
+using BotStore.Server.Internal;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace BotStore.Server;
@@ -14,10 +15,10 @@ internal static class UsersApi
     public static IEndpointRouteBuilder MapUsersApi(this IEndpointRouteBuilder app)
     {
         var users = app.MapGroup("/v1/users").WithTags("Users");
-        users.MapPost("", CreateUser).WithName(nameof(CreateUser));
-        users.MapGet("", ListUsers).WithName(nameof(ListUsers));
-        users.MapGet("/{id}", GetUser).WithName(nameof(GetUser));
-        users.MapDelete("/{id}", EraseUser).WithName(nameof(EraseUser));
+        users.Post("", CreateUser);
+        users.Get("", ListUsers);
+        users.Get("/{id}", GetUser);
+        users.Delete("/{id}", EraseUser);
         return app;
     }
 

@@ -41,9 +41,22 @@ public sealed record ConnectionSettings
     /// <summary>The seed's values.</summary>
     public static ConnectionSettings Default { get; } = new();
 
-    /// <summary>Builds a data source from a connection string or a <c>postgres://</c> URL with these settings.</summary>
-    public NpgsqlDataSource CreateDataSource(string connectionStringOrUrl, string applicationName = "botstore") =>
-        new NpgsqlDataSourceBuilder(Apply(connectionStringOrUrl, applicationName)).Build();
+    /// <summary>
+    /// Builds a data source from a connection string or a <c>postgres://</c> URL with these settings; Npgsql logs
+    /// through <paramref name="loggerFactory"/> when given (the host's, so its lines look like the host's own).
+    /// </summary>
+    public NpgsqlDataSource CreateDataSource(string connectionStringOrUrl, string applicationName = "botstore",
+        Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null) =>
+        CreateBuilder(Apply(connectionStringOrUrl, applicationName), loggerFactory).Build();
+
+    /// <summary>A data source builder over a finished connection string, logging through <paramref name="loggerFactory"/> when given.</summary>
+    public static NpgsqlDataSourceBuilder CreateBuilder(string connectionString, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        if (loggerFactory is not null)
+            builder.UseLoggerFactory(loggerFactory);
+        return builder;
+    }
 
     /// <summary>The connection string with these settings filled in where it does not set them.</summary>
     public string Apply(string connectionStringOrUrl, string applicationName = "botstore")

@@ -29,9 +29,10 @@ internal sealed class IngestComparison : IComparison
         "timestamps in the last hours. BotStore = the library's MessageStore.BulkAppendAsync (the API's batch path: per batch of " +
         $"{MessageStore.DefaultBulkBatchSize}, one transaction: as botstore_app under row-level security, lock the batch's sessions and probe which ids are " +
         "stored; in the library, skip those, number the rest from the locked counters and check every rule; binary COPY of the formed rows straight " +
-        "into message_history (the bench's login role may COPY under row-level security); one UPDATE of the counters as botstore_app; messages built as they are sent). psql = \\copy of the same rows, their " +
+        "into message_history (the bench's login role may COPY under row-level security); one UPDATE of the counters as botstore_app; the NewMessage objects, metadata parsed, built beforehand). psql = \\copy of the same rows, their " +
         "indexes and user ids written out, from a CSV file written beforehand (start-up and connection inside its time). loadgen COPY = " +
-        "binary COPY of the same rows straight into message_history (reference, no target). The tenant's messages are deleted, its sessions " +
+        "binary COPY of the same rows straight into message_history (reference, no target; its rows generated beforehand). Every side's input " +
+        "is ready before its clock starts, as psql's file is. The tenant's messages are deleted, its sessions " +
         "reset, the tables vacuumed and checkpointed before every run, the sides' order turning. Ratio = side / psql; target ≥ 1.0x for the library.";
 
     public async Task<IReadOnlyList<Figure>> RunAsync(BenchContext context, CancellationToken ct)
@@ -53,11 +54,13 @@ internal sealed class IngestComparison : IComparison
             var csvBytes = new FileInfo(csv).Length;
             var psqlStart = (await context.Tools.RunAsync("psql", ["-X", "-q", "-c", "SELECT 1"], Path.GetTempPath(), ct)).Elapsed;
             var store = new MessageStore(context.DataSource);
+            var rows = Rows().ToList();
+            var messages = Messages(rows);
             var sides = new Func<Task<double>>[]
             {
                 () => PsqlAsync(context, csv, ct),
-                () => LibraryAsync(store, tenant, Rows(), ct),
-                () => CopyAsync(context, Rows(), ct),
+                () => LibraryAsync(store, tenant, messages, ct),
+                () => CopyAsync(context, rows, ct),
             };
             var rates = sides.Select(_ => new List<double>()).ToArray();
             for (var run = 0; run < context.Options.Runs; run++)
@@ -130,26 +133,33 @@ internal sealed class IngestComparison : IComparison
         await CheckpointAsync(context, ct);
     }
 
-    private static async Task<double> LibraryAsync(MessageStore store, long tenant, IEnumerable<MessageRow> rows, CancellationToken ct)
+    private static async Task<double> LibraryAsync(MessageStore store, long tenant, IReadOnlyList<NewMessage> messages, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
-        await store.BulkAppendAsync(tenant, Messages(rows), ct: ct);
+        await store.BulkAppendAsync(tenant, Stream(messages), ct: ct);
         return clock.Elapsed.TotalSeconds;
     }
 
-    // The library numbers the messages itself: the rows' indexes are what it gives them.
-    private static async IAsyncEnumerable<NewMessage> Messages(IEnumerable<MessageRow> rows)
+    // As the API hands them over: a stream the library cuts into batches.
+    private static async IAsyncEnumerable<NewMessage> Stream(IReadOnlyList<NewMessage> messages)
     {
-        foreach (var r in rows)
-        {
-            yield return new NewMessage(r.SessionId, (MessageRole)r.Role, r.Content)
-            {
-                Id = r.Id,
-                MessageType = (MessageType)r.MessageType,
-                Metadata = r.Metadata is null ? null : JsonDocument.Parse(r.Metadata).RootElement,
-            };
-        }
+        foreach (var m in messages)
+            yield return m;
         await Task.CompletedTask;
+    }
+
+    // The library numbers the messages itself: the rows' indexes are what it gives them.
+    private static List<NewMessage> Messages(IEnumerable<MessageRow> rows) => rows.Select(r => new NewMessage(r.SessionId, (MessageRole)r.Role, r.Content)
+    {
+        Id = r.Id,
+        MessageType = (MessageType)r.MessageType,
+        Metadata = r.Metadata is null ? null : JsonElementOf(r.Metadata),
+    }).ToList();
+
+    private static JsonElement JsonElementOf(string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        return doc.RootElement.Clone();
     }
 
     private static async Task<double> CopyAsync(BenchContext context, IEnumerable<MessageRow> rows, CancellationToken ct)

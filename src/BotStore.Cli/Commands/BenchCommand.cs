@@ -37,7 +37,46 @@ internal static class BenchCommand
             one.Runs((parseResult, ct) => RunAsync(parseResult, [comparison], ct));
             bench.Subcommands.Add(one);
         }
+        bench.Subcommands.Add(IngestStepsCommand());
+        bench.Subcommands.Add(PgBenchScriptsCommand());
         return bench;
+    }
+
+    // The two tools that used to be a second entry point (bench/BotStore.Bench's own Main): verbs of the one harness.
+    private static Command IngestStepsCommand()
+    {
+        var batch = new Option<int>("--batch") { Description = "rows per batch", DefaultValueFactory = _ => 5_000 };
+        var command = new Command("ingest-steps",
+            "Bulk ingest step by step (temp table, COPY, lock, insert) against a multi-row INSERT and single appends, in the database itself (migrated first): a markdown table on stdout. Rows: --ingest-rows (default 50K).")
+        {
+            batch,
+        };
+        command.Runs(async (parseResult, ct) =>
+        {
+            var rows = parseResult.GetValue(IngestRows) is > 0 and var r ? r : 50_000;
+            if (rows > int.MaxValue || parseResult.GetValue(batch) < 1)
+                throw new BotStoreValidationException($"--ingest-rows and --batch must be positive, --ingest-rows at most {int.MaxValue}");
+            await using var target = await DatabaseTarget.OpenAsync(parseResult, ct);
+            await IngestSteps.RunAsync(target.DataSource, (int)rows, parseResult.GetValue(batch), ct);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command PgBenchScriptsCommand()
+    {
+        var folder = new Argument<string>("folder") { Description = "where to write append.sql and history.sql" };
+        var tenant = new Option<long>("--tenant") { Description = "the tenant id the scripts run as", Required = true };
+        var command = new Command("pgbench-scripts", "Write pgbench scripts that run the stores' own append and history SQL (used by bench/api.sh).")
+        {
+            folder, tenant,
+        };
+        command.Runs((parseResult, _) =>
+        {
+            PgBenchScripts.Write(parseResult.GetValue(folder)!, parseResult.GetValue(tenant));
+            return Task.FromResult(ExitCodes.Ok);
+        });
+        return command;
     }
 
     private static async Task<int> RunAsync(ParseResult parseResult, IReadOnlyList<IComparison> comparisons, CancellationToken ct)

@@ -114,18 +114,22 @@ internal static class ConvertCommand
         var table = parseResult.GetValue(Table);
         if (needTable && table is null)
             throw new BotStoreValidationException("name the table (--table)");
-        var batch = parseResult.GetValue(BatchSize);
-        return new ConversionOptions
+        // Each verb has only some of the options; the others keep the library's defaults (read from a verb without
+        // them, an option gives its type's default: a batch size or lock timeout of 0, which the checks refuse).
+        var defaults = new ConversionOptions();
+        T Or<T>(Option<T> option, T fallback) => parseResult.GetResult(option) is null ? fallback : parseResult.GetValue(option)!;
+        var batch = Or(BatchSize, defaults.BatchSize);
+        return defaults with
         {
             Table = table,
             Columns = parseResult.GetValue(Column) ?? [],
             Maps = (parseResult.GetValue(Map) ?? []).Select(ColumnMap.Parse).ToArray(),
             MapUnknown = (parseResult.GetValue(MapUnknown) ?? []).Select(ColumnMap.ParseList).ToArray(),
             BatchSize = batch is > 0 and <= int.MaxValue ? (int)batch : throw new BotStoreValidationException($"--batch-size must be from 1 to {int.MaxValue} (got {batch})"),
-            Pause = TimeSpan.FromMilliseconds(parseResult.GetValue(PauseMs)),
-            LockTimeout = TimeSpan.FromMilliseconds(parseResult.GetValue(LockTimeoutMs)),
-            LockAttempts = parseResult.GetValue(LockAttempts),
-            MaxReplicationLag = TimeSpan.FromSeconds(parseResult.GetValue(MaxLagSeconds)),
+            Pause = TimeSpan.FromMilliseconds(Or(PauseMs, (int)defaults.Pause.TotalMilliseconds)),
+            LockTimeout = TimeSpan.FromMilliseconds(Or(LockTimeoutMs, (int)defaults.LockTimeout.TotalMilliseconds)),
+            LockAttempts = Or(LockAttempts, defaults.LockAttempts),
+            MaxReplicationLag = TimeSpan.FromSeconds(Or(MaxLagSeconds, (int)defaults.MaxReplicationLag.TotalSeconds)),
         };
     }
 

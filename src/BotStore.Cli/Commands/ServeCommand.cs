@@ -3,6 +3,8 @@ using BotStore.Cli.Infrastructure;
 using BotStore.Data;
 using BotStore.Schema;
 using BotStore.Server;
+using BotStore.Server.Dashboard;
+using BotStore.Server.Operations;
 using Microsoft.Extensions.Configuration;
 using Npgsql;
 using BotStore.Sharding;
@@ -28,9 +30,11 @@ internal static class ServeCommand
         {
             Description = "connection string or URL of the tenant-traffic pool, e.g. PgBouncer (BotStore:TenantPool:ConnectionString; default the database itself)",
         };
+        var logFormat = new Option<string?>("--log-format") { Description = "console log format: simple or json (BotStore:Logging:Format; default simple)" };
+        logFormat.AcceptOnlyFromAmong("simple", "json");
         var command = new Command("serve", "Run the HTTP API (REST under /v1, OpenAPI at /openapi/v1.json) with its background workers.")
         {
-            urls, noMigrate, maxContent, tenantDatabase,
+            urls, noMigrate, maxContent, tenantDatabase, logFormat,
         };
         command.Runs(async (parseResult, ct) =>
         {
@@ -41,6 +45,8 @@ internal static class ServeCommand
                 fromCommandLine[$"{ServeOptions.SectionName}:MaxContentBytes"] = m.ToString(System.Globalization.CultureInfo.InvariantCulture);
             if (parseResult.GetValue(tenantDatabase) is { } t)
                 fromCommandLine[$"{ServeOptions.SectionName}:TenantPool:ConnectionString"] = t;
+            if (parseResult.GetValue(logFormat) is { } f)
+                fromCommandLine[$"{ServeOptions.SectionName}:Logging:Format"] = f;
             var configuration = new ConfigurationBuilder()
                 .AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"), optional: true)
                 .AddEnvironmentVariables()
@@ -48,12 +54,16 @@ internal static class ServeCommand
                 .Build();
             // Everything that can be wrong with the settings is found here, before migrations change anything.
             var options = ServeOptionsValidator.Load(configuration);
+            _ = OperationsOptions.Load(configuration);
+            _ = DashboardOptions.Load(configuration);
             ServeOptionsValidator.CheckAddressesFree(options);
 
+            // One logger factory for the process: Npgsql's data sources log through it, and so does the host.
+            using var loggerFactory = LoggerFactory.Create(logging => ServeLogging.Configure(logging, options.Logging, configuration));
             if (ShardTargets.Named(parseResult, configuration).Count > 0)
-                return await ServeShardsAsync(parseResult, configuration, options, ct);
+                return await ServeShardsAsync(parseResult, configuration, options, loggerFactory, ct);
 
-            await using var target = await DatabaseTarget.OpenAsync(parseResult, ct, Settings(options.OperationsPool));
+            await using var target = await DatabaseTarget.OpenAsync(parseResult, ct, Settings(options.OperationsPool), loggerFactory);
             var runner = new MigrationRunner(target.DataSource);
             if (parseResult.GetValue(noMigrate))
             {
@@ -67,15 +77,15 @@ internal static class ServeCommand
                     Output.Line($"Applied {applied}");
             }
 
-            await using var tenantPool = Pool(options.TenantPool, target.GivenConnectionString, "botstore-api");
+            await using var tenantPool = Pool(options.TenantPool, target.GivenConnectionString, "botstore-api", loggerFactory);
             await using var separateOperations = options.OperationsPool.ConnectionString is { Length: > 0 }
-                ? Pool(options.OperationsPool, target.GivenConnectionString, "botstore-operations")
+                ? Pool(options.OperationsPool, target.GivenConnectionString, "botstore-operations", loggerFactory)
                 : null;
             var operationsPool = separateOperations ?? target.DataSource;
             await OpenMinimumAsync(tenantPool, options.TenantPool.MinConnections, ct);
             await OpenMinimumAsync(operationsPool, options.OperationsPool.MinConnections, ct);
 
-            await using var app = ServeApp.Build(tenantPool, options, operations: operationsPool,
+            await using var app = ServeApp.Build(tenantPool, options, operations: operationsPool, configuration: configuration, loggerFactory: loggerFactory,
                 configure: target.Embedded is { } cluster ? s => s.AddSingleton(cluster).AddHostedService<EmbeddedClusterSupervisor>() : null);
             await app.StartAsync(ct);
             Output.Line($"BotStore API on {string.Join(", ", app.Urls)} (database: {target.Description}). Ctrl+C stops it.");
@@ -93,7 +103,8 @@ internal static class ServeCommand
     /// traffic goes to its PgBouncer when BotStore:Shards:NAME:PgBouncer is set (nothing prepared, no reset), else
     /// directly with the tenant pool's settings.
     /// </summary>
-    private static async Task<int> ServeShardsAsync(ParseResult parseResult, IConfiguration configuration, ServeOptions options, CancellationToken ct)
+    private static async Task<int> ServeShardsAsync(ParseResult parseResult, IConfiguration configuration, ServeOptions options,
+        ILoggerFactory loggerFactory, CancellationToken ct)
     {
         await using var shards = await ShardTargets.OpenAsync(parseResult, ct, Settings(options.OperationsPool), configuration);
         foreach (var target in shards.Targets)
@@ -112,25 +123,26 @@ internal static class ServeCommand
         }
         await MigrateCommand.RegisterTenantsAsync(shards, ct);
 
-        var configured = ServerShardOptions.Read(configuration).ToDictionary(s => s.Name);
+        // --shard gives the direct URLs; a shard's PgBouncer may still come from configuration.
+        string? PgBouncerOf(string shard) => configuration[$"{ServerShardOptions.SectionName}:{shard}:PgBouncer"] is { Length: > 0 } url ? url : null;
         var tenantPools = new List<NpgsqlDataSource>();
         try
         {
             var routed = new List<Shard>();
             foreach (var target in shards.Targets)
             {
-                var pgBouncer = configured.GetValueOrDefault(target.ShardName)?.PgBouncer;
+                var pgBouncer = PgBouncerOf(target.ShardName);
                 var pool = pgBouncer is null
-                    ? Pool(options.TenantPool, target.GivenConnectionString, "botstore-api")
-                    : (Settings(options.TenantPool) with { ThroughPgBouncer = true }).CreateDataSource(pgBouncer, "botstore-api");
+                    ? Pool(options.TenantPool, target.GivenConnectionString, "botstore-api", loggerFactory)
+                    : (Settings(options.TenantPool) with { ThroughPgBouncer = true }).CreateDataSource(pgBouncer, "botstore-api", loggerFactory);
                 tenantPools.Add(pool);
                 routed.Add(new Shard(target.ShardName, pool, target.DataSource));
             }
             await using var router = new ShardRouter(routed, configuration[ServerShardOptions.DirectoryKey]);
-            await using var app = ServeApp.Build(router, options);
+            await using var app = ServeApp.Build(router, options, configuration: configuration, loggerFactory: loggerFactory);
             await app.StartAsync(ct);
             Output.Line($"BotStore API on {string.Join(", ", app.Urls)} over {routed.Count} shards: " +
-                        string.Join(", ", shards.Targets.Select(t => $"{t.ShardName} ({t.Description}{(configured.GetValueOrDefault(t.ShardName)?.PgBouncer is null ? "" : ", tenants through PgBouncer")})")) +
+                        string.Join(", ", shards.Targets.Select(t => $"{t.ShardName} ({t.Description}{(PgBouncerOf(t.ShardName) is null ? "" : ", tenants through PgBouncer")})")) +
                         ". Ctrl+C stops it.");
             await app.WaitForShutdownAsync(ct);
             return ExitCodes.Ok;
@@ -144,8 +156,8 @@ internal static class ServeCommand
 
     private static ConnectionSettings Settings(PoolOptions pool) => pool.ToConnectionSettings();
 
-    private static NpgsqlDataSource Pool(PoolOptions pool, string database, string applicationName) =>
-        Settings(pool).CreateDataSource(pool.ConnectionString is { Length: > 0 } own ? own : database, applicationName);
+    private static NpgsqlDataSource Pool(PoolOptions pool, string database, string applicationName, ILoggerFactory loggerFactory) =>
+        Settings(pool).CreateDataSource(pool.ConnectionString is { Length: > 0 } own ? own : database, applicationName, loggerFactory);
 
     /// <summary>Opens min_connections at once, so that the pool holds them from the start rather than after the first burst.</summary>
     private static async Task OpenMinimumAsync(NpgsqlDataSource pool, int count, CancellationToken ct)

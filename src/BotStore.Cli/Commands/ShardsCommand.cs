@@ -57,7 +57,8 @@ internal static class ShardsCommand
             if (single is null && rows.FirstOrDefault(r => r.Reachable) is not null)
             {
                 // The directory's count is what placement uses; a shard's own count includes a moved tenant's leftovers.
-                var directory = new TenantDirectory(sources[0].Item2);
+                var configured = ShardTargets.Configuration()[Server.ShardOptions.DirectoryKey];
+                var directory = new TenantDirectory(sources.FirstOrDefault(s => s.Item1 == configured).Item2 ?? sources[0].Item2);
                 try
                 {
                     var counts = await directory.CountsAsync(ct);

@@ -42,14 +42,15 @@ internal sealed class DatabaseTarget : IAsyncDisposable
     /// <summary>Where the data lives, for people (no password).</summary>
     public string Description { get; }
 
-    public static async Task<DatabaseTarget> OpenAsync(ParseResult parseResult, CancellationToken ct, ConnectionSettings? settings = null)
+    public static async Task<DatabaseTarget> OpenAsync(ParseResult parseResult, CancellationToken ct, ConnectionSettings? settings = null,
+        ILoggerFactory? loggerFactory = null)
     {
         settings ??= ConnectionSettings.Default;
         if ((parseResult.GetValue(CommonOptions.Shard) ?? []).Any(v => v.Contains('=')))
             throw new BotStoreConfigurationException($"'{parseResult.CommandResult.Command.Name}' works on one database: give --database, not --shard");
         var url = parseResult.GetValue(CommonOptions.Database) ?? Environment.GetEnvironmentVariable(DatabaseUrl.EnvironmentVariable);
         if (!string.IsNullOrWhiteSpace(url))
-            return await OpenUrlAsync(url, Sharding.ShardRouter.DefaultShardName, settings, ct);
+            return await OpenUrlAsync(url, Sharding.ShardRouter.DefaultShardName, settings, ct, loggerFactory);
 
         var embedded = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions
         {
@@ -64,7 +65,7 @@ internal sealed class DatabaseTarget : IAsyncDisposable
             await EnsureDatabaseAsync(embedded, ct);
             var given = embedded.ConnectionStringFor(EmbeddedDatabase);
             var connectionString = settings.Apply(given);
-            return new DatabaseTarget(NpgsqlDataSource.Create(connectionString), embedded, connectionString,
+            return new DatabaseTarget(ConnectionSettings.CreateBuilder(connectionString, loggerFactory).Build(), embedded, connectionString,
                 $"embedded PostgreSQL {embedded.Binaries.MajorVersion} in {embedded.Location} (127.0.0.1:{embedded.Port}, socket {embedded.SocketDirectory})", given);
         }
         catch
@@ -76,10 +77,11 @@ internal sealed class DatabaseTarget : IAsyncDisposable
 
     /// <summary>A database given by URL or connection string, checked to answer.</summary>
     /// <exception cref="BotStoreUnavailableException">It does not answer.</exception>
-    public static async Task<DatabaseTarget> OpenUrlAsync(string url, string shardName, ConnectionSettings settings, CancellationToken ct)
+    public static async Task<DatabaseTarget> OpenUrlAsync(string url, string shardName, ConnectionSettings settings, CancellationToken ct,
+        ILoggerFactory? loggerFactory = null)
     {
         var connectionString = settings.Apply(url);
-        var dataSource = NpgsqlDataSource.Create(connectionString);
+        var dataSource = ConnectionSettings.CreateBuilder(connectionString, loggerFactory).Build();
         try
         {
             await CheckReachableAsync(dataSource, DatabaseUrl.Redact(url), ct);

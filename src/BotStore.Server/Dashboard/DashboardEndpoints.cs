@@ -1,4 +1,7 @@
 using BotStore.Server.Dashboard.Internal;
+using BotStore.Server.Internal;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Scalar.AspNetCore;
 
@@ -12,17 +15,27 @@ namespace BotStore.Server.Dashboard;
 public static class DashboardEndpoints
 {
     /// <summary>
-    /// Adds the dashboard's services: its sign-in cookie, antiforgery, and the sampler behind its charts. Needs
-    /// <see cref="Data.TenantStore"/> and the operations services (<c>AddBotStoreOperations</c>).
+    /// Adds the dashboard's services: its sign-in cookie, antiforgery, and the sampler behind its charts, with the
+    /// settings bound (options pattern) from the <c>BotStore:Dashboard</c> section of <paramref name="configuration"/>
+    /// and checked when the host starts. Needs <see cref="Data.TenantStore"/> and the operations services
+    /// (<c>AddBotStoreOperations</c>).
     /// </summary>
-    public static IServiceCollection AddBotStoreDashboard(this IServiceCollection services, DashboardOptions? options = null)
+    public static IServiceCollection AddBotStoreDashboard(this IServiceCollection services, IConfiguration configuration) =>
+        services.AddValidatedOptions<DashboardOptions, DashboardOptionsValidator>(configuration, DashboardOptions.Section).AddServices();
+
+    /// <summary>As the other overload, with settings built in code (defaults when null), checked now.</summary>
+    /// <exception cref="BotStoreConfigurationException">A setting cannot work.</exception>
+    public static IServiceCollection AddBotStoreDashboard(this IServiceCollection services, DashboardOptions? options = null) =>
+        services.AddCheckedOptions<DashboardOptions, DashboardOptionsValidator>(options ?? new DashboardOptions()).AddServices();
+
+    private static IServiceCollection AddServices(this IServiceCollection services)
     {
-        options ??= new DashboardOptions();
-        services.TryAddSingleton(options);
         services.TryAddSingleton<DashboardSampler>();
         services.AddHostedService(sp => sp.GetRequiredService<DashboardSampler>());
         services.AddAntiforgery(DashboardAuth.ConfigureAntiforgery);
-        services.AddAuthentication().AddCookie(DashboardAuth.Scheme, o => DashboardAuth.ConfigureCookie(o, options));
+        services.AddAuthentication().AddCookie(DashboardAuth.Scheme);
+        services.AddOptions<CookieAuthenticationOptions>(DashboardAuth.Scheme)
+            .Configure<DashboardOptions>((cookie, options) => DashboardAuth.ConfigureCookie(cookie, options));
         return services;
     }
 

@@ -1,43 +1,75 @@
 using BotStore.Maintenance;
 using BotStore.Monitoring;
+using Prometheus;
 
 namespace BotStore.Server.Internal;
 
 /// <summary>
 /// The database side of <c>/metrics</c>: table and index sizes, partition runway and default-partition rows, and the
-/// last outcome of each maintenance task. Read at most once per <see cref="CacheFor"/> however often Prometheus
-/// scrapes, so many instances and scrapers add no noticeable load.
+/// last outcome of each maintenance task, as prometheus-net gauges refreshed before a scrape. Read at most once per
+/// <see cref="CacheFor"/> however often Prometheus scrapes, so many instances and scrapers add no noticeable load.
 /// </summary>
-internal sealed class DatabaseMetrics(DatabaseReports reports, MaintenanceRunner maintenance)
+internal sealed class DatabaseMetrics
 {
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(15);
 
+    private readonly DatabaseReports _reports;
+    private readonly MaintenanceRunner _maintenance;
     private readonly SemaphoreSlim _refresh = new(1, 1);
-    private (DateTimeOffset At, string Text)? _cached;
+    private readonly Gauge _up;
+    private readonly List<Family> _families = [];
+    private DateTimeOffset _readAt = DateTimeOffset.MinValue;
 
-    public async Task<string> RenderAsync(CancellationToken ct)
+    private readonly Family _tableTotal, _tableHeap, _tableIndex, _tableRows, _tableBloat, _index, _indexScans,
+        _runway, _defaultRows, _partitions, _lastSuccess, _lastOutcome, _lastRunAt, _lastRunDuration;
+
+    public DatabaseMetrics(DatabaseReports reports, MaintenanceRunner maintenance, MetricsRegistry metrics)
     {
-        if (_cached is { } fresh && DateTimeOffset.UtcNow - fresh.At < CacheFor)
-            return fresh.Text;
+        _reports = reports;
+        _maintenance = maintenance;
+        var f = metrics.Factory;
+        _up = f.CreateGauge("botstore_database_up", "1 when the last read of database metrics succeeded.");
+        _tableTotal = Gauge("botstore_table_total_bytes", "Table size with indexes and TOAST; a partitioned table sums its partitions.", "table", "kind");
+        _tableHeap = Gauge("botstore_table_heap_bytes", "Table heap size (main fork).", "table", "kind");
+        _tableIndex = Gauge("botstore_table_index_bytes", "Size of a table's indexes.", "table", "kind");
+        _tableRows = Gauge("botstore_table_rows_estimate", "Planner estimate of a table's rows.", "table", "kind");
+        _tableBloat = Gauge("botstore_table_bloat_bytes", "Estimated heap bloat (statistics estimate).", "table", "kind");
+        _index = Gauge("botstore_index_bytes", "Index size; a partitioned index sums its partitions' copies.", "index", "table");
+        _indexScans = new Family(f.CreateCounter("botstore_index_scans_total", "Index scans since statistics were reset.", ["index", "table"]), _families);
+        _runway = Gauge("botstore_partition_runway_months", "Months with a partition from the current one on (0: this month writes to the default partition).", "table");
+        _defaultRows = Gauge("botstore_partition_default_rows", "Rows in the default partition (should be 0).", "table");
+        _partitions = Gauge("botstore_partitions", "Monthly partitions of a table.", "table");
+        _lastSuccess = Gauge("botstore_maintenance_last_success", "1 when the task's last finished run succeeded, else 0.", "task");
+        _lastOutcome = Gauge("botstore_maintenance_last_outcome", "The outcome of the task's last finished run (the series with value 1).", "task", "outcome");
+        _lastRunAt = Gauge("botstore_maintenance_last_run_timestamp_seconds", "When the task's last finished run ended (Unix time).", "task");
+        _lastRunDuration = Gauge("botstore_maintenance_last_run_duration_seconds", "How long the task's last finished run took.", "task");
+        metrics.Registry.AddBeforeCollectCallback(RefreshAsync);
+
+        Family Gauge(string name, string help, params string[] labels) => new(f.CreateGauge(name, help, labels), _families);
+    }
+
+    private async Task RefreshAsync(CancellationToken ct)
+    {
+        if (DateTimeOffset.UtcNow - _readAt < CacheFor)
+            return;
         await _refresh.WaitAsync(ct);
         try
         {
-            if (_cached is { } again && DateTimeOffset.UtcNow - again.At < CacheFor)
-                return again.Text;
-            var w = new PrometheusWriter();
+            if (DateTimeOffset.UtcNow - _readAt < CacheFor)
+                return;
             try
             {
-                await WriteAsync(w, ct);
-                w.Family("botstore_database_up", "gauge", "1 when the last read of database metrics succeeded.").Sample("botstore_database_up", 1);
+                await ReadAsync(ct);
+                _up.Set(1);
             }
             catch (BotStoreException)
             {
-                // Metrics must still answer while the database is away; the gauge says so.
-                w = new PrometheusWriter();
-                w.Family("botstore_database_up", "gauge", "1 when the last read of database metrics succeeded.").Sample("botstore_database_up", 0);
+                // Metrics must still answer while the database is away; the gauge says so, and no stale size stays.
+                foreach (var family in _families)
+                    family.Publish([]);
+                _up.Set(0);
             }
-            _cached = (DateTimeOffset.UtcNow, w.ToString());
-            return _cached.Value.Text;
+            _readAt = DateTimeOffset.UtcNow;
         }
         finally
         {
@@ -45,46 +77,76 @@ internal sealed class DatabaseMetrics(DatabaseReports reports, MaintenanceRunner
         }
     }
 
-    private async Task WriteAsync(PrometheusWriter w, CancellationToken ct)
+    private async Task ReadAsync(CancellationToken ct)
     {
-        var tables = await reports.TablesAsync(ct);
-        (string, string?)[] Table(TableReport t) => [("table", t.Name), ("kind", t.Kind)];
-        Family(w, "botstore_table_total_bytes", "gauge", "Table size with indexes and TOAST; a partitioned table sums its partitions.", tables, t => t.TotalBytes, Table);
-        Family(w, "botstore_table_heap_bytes", "gauge", "Table heap size (main fork).", tables, t => t.HeapBytes, Table);
-        Family(w, "botstore_table_index_bytes", "gauge", "Size of a table's indexes.", tables, t => t.IndexBytes, Table);
-        Family(w, "botstore_table_rows_estimate", "gauge", "Planner estimate of a table's rows.", tables, t => t.EstimatedRows, Table);
-        Family(w, "botstore_table_bloat_bytes", "gauge", "Estimated heap bloat (statistics estimate).", tables.Where(t => t.BloatBytes is not null),
-            t => t.BloatBytes!.Value, Table);
+        var tables = await _reports.TablesAsync(ct);
+        var indexes = await _reports.IndexesAsync(ct);
+        var partitions = await _reports.PartitionsAsync(ct);
+        var runs = await _maintenance.LastRunsAsync(ct);
 
-        var indexes = await reports.IndexesAsync(ct);
-        (string, string?)[] Index(IndexReport i) => [("index", i.Name), ("table", i.Table)];
-        Family(w, "botstore_index_bytes", "gauge", "Index size; a partitioned index sums its partitions' copies.", indexes, i => i.Bytes, Index);
-        Family(w, "botstore_index_scans_total", "counter", "Index scans since statistics were reset.", indexes, i => i.Scans, Index);
-
-        var partitions = await reports.PartitionsAsync(ct);
-        (string, string?)[] Parent(PartitionRunwayReport p) => [("table", p.Table)];
-        Family(w, "botstore_partition_runway_months", "gauge", "Months with a partition from the current one on (0: this month writes to the default partition).",
-            partitions, p => p.RunwayMonths, Parent);
-        Family(w, "botstore_partition_default_rows", "gauge", "Rows in the default partition (should be 0).", partitions, p => p.DefaultRows, Parent);
-        Family(w, "botstore_partitions", "gauge", "Monthly partitions of a table.", partitions, p => p.Partitions, Parent);
-
-        var runs = await maintenance.LastRunsAsync(ct);
-        (string, string?)[] Task(MaintenanceRunRecord r) => [("task", r.Task)];
-        Family(w, "botstore_maintenance_last_success", "gauge", "1 when the task's last finished run succeeded, else 0.", runs,
-            r => r.Outcome == MaintenanceOutcome.Succeeded ? 1 : 0, Task);
-        Family(w, "botstore_maintenance_last_outcome", "gauge", "The outcome of the task's last finished run (the series with value 1).", runs,
-            _ => 1, r => [("task", r.Task), ("outcome", r.Outcome.ToString().ToLowerInvariant())]);
-        Family(w, "botstore_maintenance_last_run_timestamp_seconds", "gauge", "When the task's last finished run ended (Unix time).", runs,
-            r => (r.FinishedAt ?? r.StartedAt).ToUnixTimeMilliseconds() / 1000.0, Task);
-        Family(w, "botstore_maintenance_last_run_duration_seconds", "gauge", "How long the task's last finished run took.", runs,
-            r => ((r.FinishedAt ?? r.StartedAt) - r.StartedAt).TotalSeconds, Task);
+        string[] Table(TableReport t) => [t.Name, t.Kind];
+        _tableTotal.Publish(tables.Select(t => (Table(t), (double)t.TotalBytes)));
+        _tableHeap.Publish(tables.Select(t => (Table(t), (double)t.HeapBytes)));
+        _tableIndex.Publish(tables.Select(t => (Table(t), (double)t.IndexBytes)));
+        _tableRows.Publish(tables.Select(t => (Table(t), (double)t.EstimatedRows)));
+        _tableBloat.Publish(tables.Where(t => t.BloatBytes is not null).Select(t => (Table(t), (double)t.BloatBytes!.Value)));
+        _index.Publish(indexes.Select(i => (new[] { i.Name, i.Table }, (double)i.Bytes)));
+        _indexScans.Publish(indexes.Select(i => (new[] { i.Name, i.Table }, (double)i.Scans)));
+        _runway.Publish(partitions.Select(p => (new[] { p.Table }, (double)p.RunwayMonths)));
+        _defaultRows.Publish(partitions.Select(p => (new[] { p.Table }, (double)p.DefaultRows)));
+        _partitions.Publish(partitions.Select(p => (new[] { p.Table }, (double)p.Partitions)));
+        _lastSuccess.Publish(runs.Select(r => (new[] { r.Task }, r.Outcome == MaintenanceOutcome.Succeeded ? 1.0 : 0.0)));
+        _lastOutcome.Publish(runs.Select(r => (new[] { r.Task, r.Outcome.ToString().ToLowerInvariant() }, 1.0)));
+        _lastRunAt.Publish(runs.Select(r => (new[] { r.Task }, (r.FinishedAt ?? r.StartedAt).ToUnixTimeMilliseconds() / 1000.0)));
+        _lastRunDuration.Publish(runs.Select(r => (new[] { r.Task }, ((r.FinishedAt ?? r.StartedAt) - r.StartedAt).TotalSeconds)));
     }
 
-    private static void Family<T>(PrometheusWriter w, string name, string type, string help, IEnumerable<T> rows, Func<T, double> value,
-        Func<T, (string, string?)[]> labels)
+    /// <summary>
+    /// One family read from the database: each refresh sets the series it read and removes the ones it no longer
+    /// reads (a dropped partition's table, a renamed index), so a scrape shows the database as it is now.
+    /// </summary>
+    private sealed class Family
     {
-        w.Family(name, type, help);
-        foreach (var row in rows)
-            w.Sample(name, value(row), labels(row));
+        private readonly Gauge? _gauge;
+        private readonly Counter? _counter;
+
+        public Family(Gauge gauge, List<Family> all)
+        {
+            _gauge = gauge;
+            all.Add(this);
+        }
+
+        public Family(Counter counter, List<Family> all)
+        {
+            // PostgreSQL's statistics counters are read, not counted here: a counter's value can only be raised to them.
+            _counter = counter;
+            all.Add(this);
+        }
+
+        public void Publish(IEnumerable<(string[] Labels, double Value)> series)
+        {
+            var seen = new HashSet<string>();
+            foreach (var (labels, value) in series)
+            {
+                seen.Add(string.Join('\0', labels));
+                if (_gauge is not null)
+                    _gauge.WithLabels(labels).Set(value);
+                else
+                {
+                    // A reset of PostgreSQL's statistics is a counter reset: the series starts again from its new value.
+                    if (value < _counter!.WithLabels(labels).Value)
+                        _counter.RemoveLabelled(labels);
+                    _counter.WithLabels(labels).IncTo(value);
+                }
+            }
+            IEnumerable<string[]> existing = _gauge is not null ? _gauge.GetAllLabelValues() : _counter!.GetAllLabelValues();
+            foreach (var gone in existing.Where(l => !seen.Contains(string.Join('\0', l))).ToList())
+            {
+                if (_gauge is not null)
+                    _gauge.RemoveLabelled(gone);
+                else
+                    _counter!.RemoveLabelled(gone);
+            }
+        }
     }
 }

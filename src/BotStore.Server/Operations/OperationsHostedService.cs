@@ -7,17 +7,21 @@ using Quartz;
 namespace BotStore.Server.Operations;
 
 /// <summary>
-/// Runs BotStore's operations inside <c>serve</c>: partition ensure (and retention, when a table has one) at start
-/// and then on its schedule, and the maintenance tasks on theirs, with a Quartz.NET scheduler whose single worker
-/// runs one job at a time in this instance. Across instances, each job takes the runner's advisory lock and an
-/// instance that finds it taken skips that firing: every instance has the same schedule, so the holder does it.
-/// Start-up checks the whole configuration against the database first and fails, with one clear error, before
-/// anything runs.
+/// Runs every background job of BotStore with one Quartz.NET scheduler: partition ensure (and retention, when a
+/// table has one) at start and then on its schedule, the maintenance tasks on theirs, and, when an
+/// <see cref="ExpirySweeper"/> is registered, the expiry sweep every <see cref="SweeperOptions.Interval"/>. In this
+/// instance the scheduled operations run one at a time (a firing that finds one busy waits for it) and no job
+/// overlaps itself; the sweep is short and runs beside them, so a two-hour reindex does not hold expiries back.
+/// Across instances, every job takes its runner lock (a session advisory lock) and an instance that finds it taken
+/// skips that firing: every instance has the same schedule, so the holder does it. Start-up checks the whole
+/// configuration against the database first and fails, with one clear error, before anything runs.
 /// </summary>
-public sealed class OperationsHostedService(OperationsOptions options, PartitionManager partitions, MaintenanceRunner maintenance,
-    ILogger<OperationsHostedService> logger) : IHostedService, IAsyncDisposable
+public sealed partial class OperationsHostedService(OperationsOptions options, PartitionManager partitions, MaintenanceRunner maintenance,
+    ILogger<OperationsHostedService> logger, ExpirySweeper? sweeper = null) : IHostedService, IAsyncDisposable
 {
+    private const string SweepJob = "expiry";
     private readonly CancellationTokenSource _stopping = new();
+    private readonly SemaphoreSlim _operationsTurn = new(1, 1);
     private StandaloneSchedulerFactory? _factory;
     private IScheduler? _scheduler;
     private Task _startRun = Task.CompletedTask;
@@ -31,7 +35,7 @@ public sealed class OperationsHostedService(OperationsOptions options, Partition
         await maintenance.ValidateAsync(cancellationToken);
         if (!options.Enabled)
         {
-            logger.LogInformation("BotStore operations are disabled in this instance");
+            LogDisabled();
             return;
         }
         var schedules = options.Schedules();
@@ -39,24 +43,32 @@ public sealed class OperationsHostedService(OperationsOptions options, Partition
         {
             // A scheduler's name must be unique in the process (tests run several instances in one).
             q.ConfigureScheduler(s => s.InstanceName = $"botstore-operations-{Guid.NewGuid():N}");
-            // One worker: this instance's jobs never overlap; a firing that finds it busy runs when it is free.
-            q.UseDefaultThreadPool(1);
+            // A slot per job: no job overlaps itself, the operations take turns (_operationsTurn), the sweep never waits for them.
+            q.UseDefaultThreadPool(schedules.Count + 1);
             foreach (var (name, task, cron) in schedules)
             {
-                q.ScheduleJob(name, (Func<CancellationToken, Task>)(ct => RunJobAsync(name, task, ct)),
-                    trigger => trigger.WithIdentity(name).WithCronSchedule(cron, c => c.InTimeZone(TimeZoneInfo.Utc)));
+                q.AddJob(name, (Func<CancellationToken, Task>)(ct => RunOperationAsync(name, task, ct)), j => j.DisallowConcurrentExecution());
+                q.AddTrigger(t => t.ForJob(name).WithIdentity(name).WithCronSchedule(cron, c => c.InTimeZone(TimeZoneInfo.Utc)));
+            }
+            if (sweeper is not null)
+            {
+                q.AddJob(SweepJob, (Func<CancellationToken, Task>)(ct => RunGuardedAsync(SweepJob, sweeper.SweepAsync, ct)), j => j.DisallowConcurrentExecution());
+                q.AddTrigger(t => t.ForJob(SweepJob).WithIdentity(SweepJob).StartNow()
+                    .WithSimpleSchedule(s => s.WithInterval(sweeper.Options.Interval).RepeatForever()));
             }
         }).Build();
         _scheduler = await _factory.GetScheduler(cancellationToken);
         await _scheduler.Start(cancellationToken);
         foreach (var (name, _, cron) in schedules)
-            logger.LogInformation("BotStore operations: {Job} on '{Cron}' (UTC), next at {Next:u}", name, cron.CronExpressionString, cron.GetNextValidTimeAfter(DateTimeOffset.UtcNow));
+            LogScheduled(name, cron.CronExpressionString, cron.GetNextValidTimeAfter(DateTimeOffset.UtcNow));
+        if (sweeper is not null)
+            LogSweepScheduled(sweeper.Options.Interval, sweeper.Options.BatchSize);
         if (options.RunPartitionsAtStart)
         {
             if (schedules.Any(s => s.Name == "partitions"))
                 await _scheduler.TriggerJob(new JobKey("partitions"), null!, cancellationToken);
             else
-                _startRun = Task.Run(() => RunJobAsync("partitions", null, _stopping.Token), CancellationToken.None);
+                _startRun = Task.Run(() => RunOperationAsync("partitions", null, _stopping.Token), CancellationToken.None);
         }
     }
 
@@ -75,12 +87,12 @@ public sealed class OperationsHostedService(OperationsOptions options, Partition
         if (_factory is not null)
             await _factory.DisposeAsync();
         _stopping.Dispose();
+        _operationsTurn.Dispose();
     }
 
-    private async Task RunJobAsync(string name, MaintenanceTask? task, CancellationToken jobToken)
+    private Task RunOperationAsync(string name, MaintenanceTask? task, CancellationToken jobToken) => RunGuardedAsync(name, async ct =>
     {
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(jobToken, _stopping.Token);
-        var ct = linked.Token;
+        await _operationsTurn.WaitAsync(ct);
         try
         {
             if (task is { } t)
@@ -88,13 +100,33 @@ public sealed class OperationsHostedService(OperationsOptions options, Partition
             else
                 await RunPartitionsAsync(ct);
         }
+        finally
+        {
+            _operationsTurn.Release();
+        }
+    }, jobToken);
+
+    /// <summary>Runs a job until shutdown; a failure is logged and the next firing tries again (a job that threw would stop nothing, but would say less).</summary>
+    private async Task RunGuardedAsync(string name, Func<CancellationToken, Task> job, CancellationToken jobToken)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(jobToken, _stopping.Token);
+        var ct = linked.Token;
+        try
+        {
+            await job(ct);
+        }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            logger.LogInformation("BotStore operations: {Job} interrupted by shutdown", name);
+            LogInterrupted(name);
+        }
+        catch (BotStoreException ex)
+        {
+            // A translated error (a refused statement, a timeout) says all in its message: no stack trace every firing.
+            LogFailed(null, name, ex.Message);
         }
         catch (Exception ex)
         {
-            logger.LogError(ex, "BotStore operations: {Job} failed: {Error}", name, ex.Message);
+            LogFailed(ex, name, ex.Message);
         }
     }
 
@@ -103,17 +135,17 @@ public sealed class OperationsHostedService(OperationsOptions options, Partition
         var ensure = await partitions.EnsureAsync(ct: ct);
         if (ensure.Skipped)
         {
-            logger.LogInformation("BotStore partitions: another instance holds the partition runner lock; skipped");
+            LogPartitionsSkipped();
             return;
         }
         foreach (var c in ensure.Created)
-            logger.LogInformation("BotStore partitions: created {Partition} ({Month:yyyy-MM}), moved {Rows} rows out of the default partition", c.Partition, c.Month, c.RowsMoved);
+            LogPartitionCreated(c.Partition, c.Month, c.RowsMoved);
         foreach (var f in ensure.Failures)
-            logger.LogWarning("BotStore partitions: could not create {Target}: {Error}", f.Target, f.Error);
+            LogPartitionFailed(f.Target, f.Error);
         foreach (var (table, rows) in ensure.DefaultRows.Where(d => d.Value > 0))
-            logger.LogWarning("BotStore partitions: {Rows} rows still in the default partition of {Table}", rows, table);
+            LogDefaultRows(rows, table);
         if (ensure.Created.Count == 0 && ensure.Failures.Count == 0)
-            logger.LogInformation("BotStore partitions: every table has its partitions");
+            LogPartitionsComplete();
 
         if (!(await partitions.PoliciesAsync(null, ct)).Any(p => p.RetentionMonths is not null))
             return;
@@ -121,10 +153,9 @@ public sealed class OperationsHostedService(OperationsOptions options, Partition
         foreach (var p in retain.Partitions)
         {
             if (p.Outcome == MaintenanceOutcome.Succeeded)
-                logger.LogInformation("BotStore partitions: retired {Partition} ({From:yyyy-MM}, past the horizon {Horizon}): {Action}", p.Partition, p.From, p.Horizon,
-                    p.KeptAs is null ? "dropped" : $"detached, kept as {p.KeptAs}");
+                LogRetired(p.Partition, p.From, p.Horizon, p.KeptAs is null ? "dropped" : $"detached, kept as {p.KeptAs}");
             else
-                logger.LogWarning("BotStore partitions: could not retire {Partition}: {Error}", p.Partition, p.Error);
+                LogRetireFailed(p.Partition, p.Error);
         }
     }
 
@@ -134,12 +165,56 @@ public sealed class OperationsHostedService(OperationsOptions options, Partition
         var name = MaintenanceRunner.TaskName(task);
         if (result.RunId is null)
         {
-            logger.LogInformation("BotStore maintenance: {Task} skipped: {Detail}", name, result.Detail);
+            LogMaintenanceSkipped(name, result.Detail);
             return;
         }
         foreach (var s in result.Steps.Where(s => s.Outcome != MaintenanceOutcome.Succeeded))
-            logger.LogWarning("BotStore maintenance: {Task} {Target}: {Outcome}: {Error}", name, s.Target, s.Outcome, s.Error);
-        logger.Log(result.Outcome == MaintenanceOutcome.Failed ? LogLevel.Warning : LogLevel.Information,
-            "BotStore maintenance: {Task} run {Run} {Outcome}: {Detail}", name, result.RunId, result.Outcome, result.Detail);
+            LogMaintenanceStep(name, s.Target, s.Outcome, s.Error);
+        LogMaintenanceRun(result.Outcome == MaintenanceOutcome.Failed ? LogLevel.Warning : LogLevel.Information, name, result.RunId, result.Outcome, result.Detail);
     }
+
+    [LoggerMessage(LogLevel.Information, "BotStore operations are disabled in this instance")]
+    private partial void LogDisabled();
+
+    [LoggerMessage(LogLevel.Information, "BotStore operations: {Job} on '{Cron}' (UTC), next at {Next:u}")]
+    private partial void LogScheduled(string job, string cron, DateTimeOffset? next);
+
+    [LoggerMessage(LogLevel.Information, "BotStore operations: expiry sweep every {Interval}, {BatchSize} rows per transaction")]
+    private partial void LogSweepScheduled(TimeSpan interval, int batchSize);
+
+    [LoggerMessage(LogLevel.Information, "BotStore operations: {Job} interrupted by shutdown")]
+    private partial void LogInterrupted(string job);
+
+    [LoggerMessage(LogLevel.Error, "BotStore operations: {Job} failed: {Error}")]
+    private partial void LogFailed(Exception? ex, string job, string error);
+
+    [LoggerMessage(LogLevel.Information, "BotStore partitions: another instance holds the partition runner lock; skipped")]
+    private partial void LogPartitionsSkipped();
+
+    [LoggerMessage(LogLevel.Information, "BotStore partitions: created {Partition} ({Month:yyyy-MM}), moved {Rows} rows out of the default partition")]
+    private partial void LogPartitionCreated(string partition, DateOnly month, long rows);
+
+    [LoggerMessage(LogLevel.Warning, "BotStore partitions: could not create {Target}: {Error}")]
+    private partial void LogPartitionFailed(string target, string? error);
+
+    [LoggerMessage(LogLevel.Warning, "BotStore partitions: {Rows} rows still in the default partition of {Table}")]
+    private partial void LogDefaultRows(long rows, string table);
+
+    [LoggerMessage(LogLevel.Information, "BotStore partitions: every table has its partitions")]
+    private partial void LogPartitionsComplete();
+
+    [LoggerMessage(LogLevel.Information, "BotStore partitions: retired {Partition} ({From:yyyy-MM}, past the horizon {Horizon}): {Action}")]
+    private partial void LogRetired(string partition, DateTimeOffset from, DateOnly horizon, string action);
+
+    [LoggerMessage(LogLevel.Warning, "BotStore partitions: could not retire {Partition}: {Error}")]
+    private partial void LogRetireFailed(string partition, string? error);
+
+    [LoggerMessage(LogLevel.Information, "BotStore maintenance: {Task} skipped: {Detail}")]
+    private partial void LogMaintenanceSkipped(string task, string? detail);
+
+    [LoggerMessage(LogLevel.Warning, "BotStore maintenance: {Task} {Target}: {Outcome}: {Error}")]
+    private partial void LogMaintenanceStep(string task, string target, MaintenanceOutcome outcome, string? error);
+
+    [LoggerMessage("BotStore maintenance: {Task} run {Run} {Outcome}: {Detail}")]
+    private partial void LogMaintenanceRun(LogLevel level, string task, long? run, MaintenanceOutcome outcome, string? detail);
 }

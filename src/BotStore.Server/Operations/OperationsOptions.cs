@@ -1,12 +1,15 @@
 using BotStore.Maintenance;
 using BotStore.Partitions;
+using BotStore.Server.Internal;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
 using Quartz;
 
 namespace BotStore.Server.Operations;
 
 /// <summary>
-/// What <c>serve</c> runs on its own and when: the configuration section <c>Operations</c>. Schedules are cron
+/// What <c>serve</c> runs on its own and when: the configuration section <c>BotStore:Operations</c>, bound with the
+/// options pattern and checked by <see cref="OperationsOptionsValidator"/>. Schedules are cron
 /// expressions in UTC: Quartz's six or seven fields (<c>sec min hour day-of-month month day-of-week [year]</c>,
 /// e.g. <c>0 0 3 * * ?</c>), five-field Unix cron (<c>0 3 * * *</c>), or a macro (<c>@daily</c>). An empty
 /// schedule turns that task off.
@@ -14,7 +17,7 @@ namespace BotStore.Server.Operations;
 public sealed class OperationsOptions
 {
     /// <summary>The configuration section these options bind from.</summary>
-    public const string Section = "Operations";
+    public const string Section = "BotStore:Operations";
 
     /// <summary>Whether this instance schedules anything (reports and metrics work either way).</summary>
     public bool Enabled { get; set; } = true;
@@ -64,23 +67,44 @@ public sealed class OperationsOptions
     /// <summary>A maintenance run starts no new step after this many minutes.</summary>
     public int TimeBudgetMinutes { get; set; } = 120;
 
-    /// <summary>The options in <paramref name="configuration"/>'s <c>Operations</c> section (defaults where it says nothing).</summary>
-    public static OperationsOptions FromConfiguration(IConfiguration configuration) =>
-        configuration.GetSection(Section).Get<OperationsOptions>() ?? new OperationsOptions();
+    /// <summary>Binds <paramref name="configuration"/>'s <c>BotStore:Operations</c> section and checks it (defaults where it says nothing).</summary>
+    /// <exception cref="BotStoreConfigurationException">A value that does not convert or cannot work: one line naming the setting.</exception>
+    public static OperationsOptions Load(IConfiguration configuration) => OptionsBinding.Load(configuration, Section, new OperationsOptionsValidator());
 
     /// <summary>Checks everything that can be checked without a database; one clear error otherwise.</summary>
     /// <exception cref="BotStoreConfigurationException">A cron expression that does not parse, a number out of range.</exception>
-    public void Validate()
+    public void Validate() => OptionsBinding.Check(this, new OperationsOptionsValidator());
+
+    /// <summary>What is wrong with these options, each naming its setting.</summary>
+    internal IEnumerable<string> Failures()
     {
-        _ = Schedules();
-        if (LockTimeoutMilliseconds <= 0 || TimeBudgetMinutes <= 0 || ReindexMinMegabytes < 0)
-            throw new BotStoreConfigurationException($"{Section}: LockTimeoutMilliseconds and TimeBudgetMinutes must be positive, ReindexMinMegabytes not negative");
+        foreach (var (key, text) in ScheduleTexts())
+        {
+            string? failure = null;
+            try
+            {
+                if (!string.IsNullOrWhiteSpace(text))
+                    ParseCron($"{Section}:{key}", text);
+            }
+            catch (BotStoreConfigurationException ex)
+            {
+                failure = ex.Message;
+            }
+            if (failure is not null)
+                yield return failure;
+        }
+        if (LockTimeoutMilliseconds <= 0)
+            yield return $"{Section}:LockTimeoutMilliseconds must be positive (got {LockTimeoutMilliseconds})";
+        if (TimeBudgetMinutes <= 0)
+            yield return $"{Section}:TimeBudgetMinutes must be positive (got {TimeBudgetMinutes})";
+        if (ReindexMinMegabytes < 0)
+            yield return $"{Section}:ReindexMinMegabytes must not be negative (got {ReindexMinMegabytes})";
         if (ReindexBloatThreshold is <= 0 or > 1 || double.IsNaN(ReindexBloatThreshold))
-            throw new BotStoreConfigurationException($"{Section}:ReindexBloatThreshold {ReindexBloatThreshold} is out of range: use a fraction above 0 and at most 1 (0.3 = 30%)");
+            yield return $"{Section}:ReindexBloatThreshold {ReindexBloatThreshold} is out of range: use a fraction above 0 and at most 1 (0.3 = 30%)";
         foreach (var (table, o) in Tables)
         {
             if (o.RetentionMonths is > 0 and var r && o.PremakeMonths is { } p && r < p)
-                throw new BotStoreConfigurationException($"{Section}:Tables:{table}: retention of {r} months is shorter than the premake window of {p} months");
+                yield return $"{Section}:Tables:{table}: retention of {r} months is shorter than the premake window of {p} months";
         }
     }
 
@@ -105,22 +129,18 @@ public sealed class OperationsOptions
     };
 
     /// <summary>Every job with a schedule: the partition job (task null) and each maintenance task.</summary>
-    internal IReadOnlyList<(string Name, MaintenanceTask? Task, CronExpression Cron)> Schedules()
-    {
-        var jobs = new List<(string, MaintenanceTask?, CronExpression)>();
-        Add("partitions", null, nameof(PartitionsSchedule), PartitionsSchedule);
-        Add("reindex", MaintenanceTask.Reindex, nameof(ReindexSchedule), ReindexSchedule);
-        Add("analyze", MaintenanceTask.Analyze, nameof(AnalyzeSchedule), AnalyzeSchedule);
-        Add("cluster", MaintenanceTask.Cluster, nameof(ClusterSchedule), ClusterSchedule);
-        Add("vacuum", MaintenanceTask.Vacuum, nameof(VacuumSchedule), VacuumSchedule);
-        return jobs;
+    internal IReadOnlyList<(string Name, MaintenanceTask? Task, CronExpression Cron)> Schedules() =>
+        [.. ScheduleTexts().Zip(Jobs).Where(j => !string.IsNullOrWhiteSpace(j.First.Text))
+            .Select(j => (j.Second.Name, j.Second.Task, ParseCron($"{Section}:{j.First.Key}", j.First.Text!)))];
 
-        void Add(string name, MaintenanceTask? task, string key, string? text)
-        {
-            if (!string.IsNullOrWhiteSpace(text))
-                jobs.Add((name, task, ParseCron($"{Section}:{key}", text)));
-        }
-    }
+    private static readonly (string Name, MaintenanceTask? Task)[] Jobs =
+        [("partitions", null), ("reindex", MaintenanceTask.Reindex), ("analyze", MaintenanceTask.Analyze), ("cluster", MaintenanceTask.Cluster), ("vacuum", MaintenanceTask.Vacuum)];
+
+    private IEnumerable<(string Key, string? Text)> ScheduleTexts() =>
+    [
+        (nameof(PartitionsSchedule), PartitionsSchedule), (nameof(ReindexSchedule), ReindexSchedule), (nameof(AnalyzeSchedule), AnalyzeSchedule),
+        (nameof(ClusterSchedule), ClusterSchedule), (nameof(VacuumSchedule), VacuumSchedule),
+    ];
 
     /// <summary>Reads a cron expression in UTC: five fields as Unix cron, else Quartz's format or a macro.</summary>
     internal static CronExpression ParseCron(string key, string text)
@@ -138,4 +158,12 @@ public sealed class OperationsOptions
                 $"{key} '{text}' is not a cron expression ({ex.Message.TrimEnd('.')}): use Quartz's 'sec min hour day month weekday' (e.g. '0 0 3 * * ?'), five-field Unix cron ('0 3 * * *') or @daily");
         }
     }
+}
+
+/// <summary>Checks <see cref="OperationsOptions"/> (cron expressions, ranges) when the host starts; the database-side checks follow in <see cref="OperationsHostedService"/>.</summary>
+public sealed class OperationsOptionsValidator : IValidateOptions<OperationsOptions>
+{
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, OperationsOptions options) =>
+        options.Failures().ToList() is { Count: > 0 } failures ? ValidateOptionsResult.Fail(failures) : ValidateOptionsResult.Success;
 }

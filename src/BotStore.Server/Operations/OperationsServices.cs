@@ -2,6 +2,7 @@ using BotStore.Server.Internal;
 using BotStore.Maintenance;
 using BotStore.Monitoring;
 using BotStore.Partitions;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
@@ -12,32 +13,47 @@ namespace BotStore.Server.Operations;
 public static class OperationsServices
 {
     /// <summary>
-    /// Adds the <see cref="PartitionManager"/>, <see cref="MaintenanceRunner"/>, <see cref="DatabaseReports"/>, the
-    /// request and pool metrics behind <see cref="MetricsApi"/> and, when <see cref="OperationsOptions.Enabled"/>,
-    /// the <see cref="OperationsHostedService"/>. The options are checked here (cron expressions, ranges) and again
-    /// against the database when the host starts.
+    /// Adds the operations with their settings bound (options pattern) from the <c>BotStore:Operations</c> section of
+    /// <paramref name="configuration"/>, checked by <see cref="OperationsOptionsValidator"/> when the host starts and
+    /// against the database when the scheduler starts.
     /// </summary>
     /// <param name="services">The host's services.</param>
-    /// <param name="options">The <c>Operations</c> configuration.</param>
+    /// <param name="configuration">The host's configuration.</param>
     /// <param name="dataSource">
     /// The data source operations use; by default the host's <see cref="NpgsqlDataSource"/>. It must connect
     /// directly, not through PgBouncer in transaction mode: the single-runner locks are session advisory locks.
     /// </param>
+    public static IServiceCollection AddBotStoreOperations(this IServiceCollection services, IConfiguration configuration,
+        Func<IServiceProvider, NpgsqlDataSource>? dataSource = null) =>
+        services.AddValidatedOptions<OperationsOptions, OperationsOptionsValidator>(configuration, OperationsOptions.Section).AddServices(dataSource);
+
+    /// <summary>
+    /// Adds the operations with settings built in code, checked now (cron expressions, ranges) and against the
+    /// database when the scheduler starts.
+    /// </summary>
+    /// <param name="services">The host's services.</param>
+    /// <param name="options">The settings.</param>
+    /// <param name="dataSource">As for the other overload.</param>
     /// <exception cref="BotStoreConfigurationException">The options are wrong.</exception>
     public static IServiceCollection AddBotStoreOperations(this IServiceCollection services, OperationsOptions options,
-        Func<IServiceProvider, NpgsqlDataSource>? dataSource = null)
+        Func<IServiceProvider, NpgsqlDataSource>? dataSource = null) =>
+        services.AddCheckedOptions<OperationsOptions, OperationsOptionsValidator>(options).AddServices(dataSource);
+
+    /// <summary>
+    /// The <see cref="PartitionManager"/>, <see cref="MaintenanceRunner"/>, <see cref="DatabaseReports"/>, the
+    /// request and pool metrics behind <see cref="MetricsApi"/> and the <see cref="OperationsHostedService"/>
+    /// (which schedules nothing when <see cref="OperationsOptions.Enabled"/> is false).
+    /// </summary>
+    private static IServiceCollection AddServices(this IServiceCollection services, Func<IServiceProvider, NpgsqlDataSource>? dataSource)
     {
-        options.Validate();
         var source = dataSource ?? (sp => sp.GetRequiredService<NpgsqlDataSource>());
-        services.TryAddSingleton(options);
-        services.TryAddSingleton(sp => new PartitionManager(source(sp), options.ToPartitionOptions()));
-        services.TryAddSingleton(sp => new MaintenanceRunner(source(sp), options.ToMaintenanceOptions()));
+        services.TryAddSingleton(sp => new PartitionManager(source(sp), sp.GetRequiredService<OperationsOptions>().ToPartitionOptions()));
+        services.TryAddSingleton(sp => new MaintenanceRunner(source(sp), sp.GetRequiredService<OperationsOptions>().ToMaintenanceOptions()));
         services.TryAddSingleton(sp => new DatabaseReports(source(sp), sp.GetRequiredService<PartitionManager>()));
+        services.TryAddSingleton<MetricsRegistry>();
         services.TryAddSingleton<RequestMetricsRecorder>();
-        services.TryAddSingleton<NpgsqlPoolMetrics>();
         services.TryAddSingleton<DatabaseMetrics>();
-        if (options.Enabled)
-            services.AddHostedService<OperationsHostedService>();
+        services.AddHostedService<OperationsHostedService>();
         return services;
     }
 }

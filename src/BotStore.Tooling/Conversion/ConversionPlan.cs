@@ -33,7 +33,10 @@ public sealed record DependentPlan(string Kind, string Name, string Definition, 
 /// <param name="Columns">Columns to convert, together in one pass.</param>
 /// <param name="Dependents">Indexes, constraints, views and triggers on them.</param>
 /// <param name="Problems">What stops <c>apply</c>; empty when it can run.</param>
-/// <param name="SavingPerRow">Heap bytes per row all the columns together save, as <c>audit storage</c> measures it.</param>
+/// <param name="SavingPerRow">
+/// Heap bytes per row all the columns together save once converted and finished, as <c>audit storage</c> measures
+/// it for the row <c>apply</c> leaves (the SMALLINTs at the end, each dropped text column a NULL in every row).
+/// </param>
 /// <param name="EstimatedDuration">Rough backfill time at the given batch size and pause.</param>
 /// <param name="InProgress">The step of a conversion already under way, if any.</param>
 public sealed record TableConversionPlan(string Table, long Rows, IReadOnlyList<string> Key, int Partitions,

@@ -78,30 +78,22 @@ public sealed class AnalyticsStore(ShardRouter shards)
     {
         ArgumentNullException.ThrowIfNull(events);
         var rows = events.Select(Check).ToList();
-        if (rows.Count == 0)
-            return new BulkResult(0, 0);
-        if (await DirectCopy.AllowedAsync(dataSource))
-            return new BulkResult(rows.Count, await CopyBatchAsync(dataSource, tenantId, rows, ct));
-        var inserted = await BulkCopy.RunAsync(dataSource, tenantId, CreateIncomingSql, CopyIncomingSql, rows, WriteRowAsync,
-            async (conn, token) =>
-            {
-                await using var batch = TenantScope.Batch(conn, tenantId).Add(InsertSql, tenantId);
-                await using var reader = await batch.ReadAsync(token);
-                await reader.ReadAsync(token);
-                return reader.GetInt32(0);
-            }, ct);
-        return new BulkResult(rows.Count, inserted);
+        return await BulkCopy.LoadAsync(dataSource, tenantId, rows, token => CopyBatchAsync(dataSource, tenantId, rows, token), IncomingEvents, ct);
     });
+
+    private static BulkCopy.TempTable<(Guid Id, NewEvent Event, short Channel, string Name, string? Properties)> IncomingEvents =>
+        new(CreateIncomingSql, CopyIncomingSql, WriteRowAsync, InsertSql);
 
     /// <summary>Stores a stream of events in batches of <paramref name="batchSize"/>, each its own transaction.</summary>
     public Task<BulkResult> IngestAsync(long tenantId, IAsyncEnumerable<NewEvent> events, int batchSize = MessageStore.DefaultBulkBatchSize,
         CancellationToken ct = default) =>
         BulkCopy.InBatchesAsync(events, batchSize, (batch, token) => IngestAsync(tenantId, batch, token), ct);
 
-    private static async Task<int> CopyBatchAsync(NpgsqlDataSource dataSource, long tenantId, List<(Guid Id, NewEvent Event, short Channel, string Name)> rows, CancellationToken ct)
+    private static async Task<int> CopyBatchAsync(NpgsqlDataSource dataSource, long tenantId, List<(Guid Id, NewEvent Event, short Channel, string Name, string? Properties)> rows, CancellationToken ct)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
+        await DirectCopy.PlanEachBatchAsync(conn, ct);
         var stored = new HashSet<Guid>();
         await using (var batch = TenantScope.Batch(conn, tenantId)
             .Add(StoredIdsSql, tenantId, rows.Select(r => r.Id).ToArray(), rows.Select(r => Uuid7.Timestamp(r.Id)).ToArray())
@@ -124,17 +116,17 @@ public sealed class AnalyticsStore(ShardRouter shards)
         return fresh.Count;
     }
 
-    private static (Guid Id, NewEvent Event, short Channel, string Name) Check(NewEvent e, int ord)
+    private static (Guid Id, NewEvent Event, short Channel, string Name, string? Properties) Check(NewEvent e, int ord)
     {
         ArgumentNullException.ThrowIfNull(e);
         var id = e.Id ?? Uuid7.New();
         if (!Uuid7.IsVersion7(id))
             throw new BotStoreValidationException($"events[{ord}]: id {id} is not a UUIDv7 (its timestamp is the event's created_at)");
-        JsonValues.Check(e.Properties, $"events[{ord}].properties");
-        return (id, e, Rows.Value(e.Channel), Rows.Text(e.Name, $"events[{ord}].name", 200));
+        var properties = e.Properties is { ValueKind: JsonValueKind.Undefined or JsonValueKind.Null } ? null : JsonValues.Text(e.Properties, $"events[{ord}].properties");
+        return (id, e, Rows.Value(e.Channel), Rows.Text(e.Name, $"events[{ord}].name", 200), properties);
     }
 
-    private static async Task WriteRowAsync(NpgsqlBinaryImporter w, (Guid Id, NewEvent Event, short Channel, string Name) r, CancellationToken ct)
+    private static async Task WriteRowAsync(NpgsqlBinaryImporter w, (Guid Id, NewEvent Event, short Channel, string Name, string? Properties) r, CancellationToken ct)
     {
         await w.WriteAsync(r.Id, NpgsqlDbType.Uuid, ct);
         await w.WriteAsync(Uuid7.Timestamp(r.Id), NpgsqlDbType.TimestampTz, ct);
@@ -143,6 +135,6 @@ public sealed class AnalyticsStore(ShardRouter shards)
         await w.WriteAsync(r.Event.SessionId, NpgsqlDbType.Uuid, ct);
         await w.WriteAsync(r.Channel, NpgsqlDbType.Smallint, ct);
         await w.WriteAsync(r.Name, NpgsqlDbType.Text, ct);
-        await w.WriteAsync(r.Event.Properties is { ValueKind: JsonValueKind.Undefined or JsonValueKind.Null } ? null : r.Event.Properties, NpgsqlDbType.Jsonb, ct);
+        await w.WriteAsync(r.Properties, NpgsqlDbType.Jsonb, ct);
     }
 }

@@ -50,12 +50,11 @@ public sealed class ApprovalStore(ShardRouter shards)
         ORDER BY id LIMIT $4
         """;
 
-    /// <summary>One batch of the sweeper: overdue pending approvals across all tenants, under a transaction-level advisory lock.</summary>
+    /// <summary>One batch of the sweeper ($1 = batch size): overdue pending approvals across all tenants.</summary>
     internal const string SweepSql = """
-        WITH lock AS (SELECT pg_try_advisory_xact_lock($2) AS held),
-        due AS (
+        WITH due AS (
             SELECT ctid FROM task_approvals
-            WHERE (SELECT held FROM lock) AND status = 0 AND expires_at <= now()
+            WHERE status = 0 AND expires_at <= now()
             ORDER BY expires_at LIMIT $1
             FOR UPDATE SKIP LOCKED),
         expired AS (
@@ -70,11 +69,11 @@ public sealed class ApprovalStore(ShardRouter shards)
               AND NOT EXISTS (SELECT FROM task_approvals p
                               WHERE p.tenant_id = t.tenant_id AND p.task_id = t.id AND p.status = 0 AND p.expires_at > now())
             RETURNING t.id)
-        SELECT (SELECT held FROM lock), (SELECT count(*) FROM expired), (SELECT count(*) FROM failed)
+        SELECT (SELECT count(*) FROM expired), (SELECT count(*) FROM failed)
         """;
 
-    /// <summary>The advisory lock key of the approval sweeper ("bs:apprv" in ASCII): one runner at a time per database.</summary>
-    internal const long SweepLockKey = 0x62733a6170707276;
+    /// <summary>The runner lock of the approval sweeper: one runner at a time per database.</summary>
+    internal const long SweepLockKey = RunnerLock.ApprovalSweep;
 
     private const int MaxPage = 1000;
 
@@ -204,8 +203,8 @@ public sealed class ApprovalStore(ShardRouter shards)
     /// <summary>
     /// Marks overdue pending approvals of every tenant expired, <paramref name="batchSize"/> per transaction until
     /// none is left, and fails their tasks when they are still waiting on nothing else. Runs as the owner (a member of
-    /// botstore_maintainer), not as a tenant. Two sweepers never work at once: the one that does not get the advisory
-    /// lock returns with <see cref="SweepResult.Skipped"/>.
+    /// botstore_maintainer), not as a tenant, on a direct connection. Two sweepers never work at once: the one that does
+    /// not get the runner lock returns with <see cref="SweepResult.Skipped"/>.
     /// </summary>
     public async Task<SweepResult> ExpireOverdueAsync(int batchSize = 1000, CancellationToken ct = default)
     {

@@ -32,17 +32,17 @@ public sealed class MemoryStore(ShardRouter shards)
     private const string Live = "(expires_at IS NULL OR expires_at > now())";
     private const int MaxPage = 1000;
 
-    /// <summary>The advisory lock key of the expiry sweeper ("bs:memex" in ASCII).</summary>
-    internal const long SweepLockKey = 0x62733a6d656d6578;
+    /// <summary>The runner lock of the memory sweeper.</summary>
+    internal const long SweepLockKey = RunnerLock.MemorySweep;
 
+    /// <summary>One batch of the sweeper ($1 = batch size): expired memories of all tenants.</summary>
     internal const string SweepSql = """
-        WITH lock AS (SELECT pg_try_advisory_xact_lock($2) AS held),
-        gone AS (
+        WITH gone AS (
             DELETE FROM bot_memories
             WHERE expires_at <= now() AND ctid = ANY (ARRAY(
-                SELECT ctid FROM bot_memories WHERE (SELECT held FROM lock) AND expires_at <= now() LIMIT $1))
+                SELECT ctid FROM bot_memories WHERE expires_at <= now() LIMIT $1))
             RETURNING 1)
-        SELECT (SELECT held FROM lock), (SELECT count(*) FROM gone), 0::bigint
+        SELECT count(*), 0::bigint FROM gone
         """;
 
     /// <summary>

@@ -46,6 +46,7 @@ public sealed partial class MessageStore
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
+        await DirectCopy.PlanEachBatchAsync(conn, ct);
         var sessions = new Dictionary<Guid, LockedSession>();
         var stored = new HashSet<Guid>();
         DateTimeOffset now;

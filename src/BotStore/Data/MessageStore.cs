@@ -126,7 +126,7 @@ public sealed partial class MessageStore(ShardRouter shards)
         var row = Row.From(message, null);
         await using var batch = TenantScope.Batch(dataSource, tenantId)
             .Add(LockSessionSql, tenantId, row.SessionId)
-            .Add(AppendSql, tenantId, row.SessionId, row.Id, row.CreatedAt, row.Role, row.Type, row.Content, JsonValues.Parameter(row.Metadata, "metadata"));
+            .Add(AppendSql, tenantId, row.SessionId, row.Id, row.CreatedAt, row.Role, row.Type, row.Content, JsonValues.Parameter(row.Metadata));
         await using var reader = await batch.ReadAsync(ct);
         if (!await reader.ReadAsync(ct))
             throw new BotStoreNotFoundException($"session {row.SessionId} not found");
@@ -235,7 +235,7 @@ public sealed partial class MessageStore(ShardRouter shards)
 
     /// <summary>A message checked and made ready for the database.</summary>
     private readonly record struct Row(int Ord, Guid Id, DateTimeOffset CreatedAt, Guid SessionId, int? Index, short Role, short Type,
-        string Content, JsonElement? Metadata)
+        string Content, string? Metadata)
     {
         /// <summary>Checks a message; <paramref name="ord"/> is its position in a batch (null for a single append).</summary>
         public static Row From(NewMessage m, int? ord)
@@ -248,12 +248,10 @@ public sealed partial class MessageStore(ShardRouter shards)
             if (m.Content is null)
                 throw new BotStoreValidationException($"{at}content is required");
             TextValues.Check(m.Content, $"{at}content");
-            JsonValues.Check(m.Metadata, $"{at}metadata");
             if (m.MessageIndex is < 0 or > InputLimits.MaxMessageIndex)
                 throw new BotStoreValidationException($"{at}message_index must be between 0 and {InputLimits.MaxMessageIndex} (got {m.MessageIndex})");
-            if (m.Metadata is { ValueKind: JsonValueKind.Undefined or JsonValueKind.Null })
-                m = m with { Metadata = null };
-            return new Row(ord ?? 0, id, Uuid7.Timestamp(id), m.SessionId, m.MessageIndex, Rows.Value(m.Role), Rows.Value(m.MessageType), m.Content, m.Metadata);
+            var metadata = m.Metadata is { ValueKind: JsonValueKind.Undefined or JsonValueKind.Null } ? null : JsonValues.Text(m.Metadata, $"{at}metadata");
+            return new Row(ord ?? 0, id, Uuid7.Timestamp(id), m.SessionId, m.MessageIndex, Rows.Value(m.Role), Rows.Value(m.MessageType), m.Content, metadata);
         }
     }
 }

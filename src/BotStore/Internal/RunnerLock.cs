@@ -15,6 +15,12 @@ internal sealed class RunnerLock : IAsyncDisposable
     /// <summary>Key of the maintenance runner ("bsmaint" in ASCII).</summary>
     public const long Maintenance = 0x62736d61696e74;
 
+    /// <summary>Key of the approval expiry sweep ("bs:apprv" in ASCII).</summary>
+    public const long ApprovalSweep = 0x62733a6170707276;
+
+    /// <summary>Key of the memory expiry sweep ("bs:memex" in ASCII).</summary>
+    public const long MemorySweep = 0x62733a6d656d6578;
+
     private readonly long _key;
 
     private RunnerLock(NpgsqlConnection connection, long key)

@@ -25,6 +25,26 @@ public sealed class CliTests(TestDatabase db) : IClassFixture<TestDatabase>
     }
 
     [Fact]
+    public async Task Pgbouncer_config_has_one_database_option_with_one_meaning_and_shards_apart()
+    {
+        var help = await Infrastructure.Cli.RunAsync(["pgbouncer", "config", "--help"]);
+        Assert.True(help.ExitCode == 0, help.Stderr);
+        Assert.Single(Lines(help.Stdout), l => l.TrimStart().StartsWith("--database ", StringComparison.Ordinal));
+        Assert.Single(Lines(help.Stdout), l => l.TrimStart().StartsWith("--shard ", StringComparison.Ordinal));
+
+        // --database: the one database, as for every verb (not reached: PgBouncer's config only describes it).
+        var one = await Infrastructure.Cli.RunAsync(["pgbouncer", "config", "--database", "postgres://app:pw@db.example:5433/solo"]);
+        Assert.True(one.ExitCode == 0, one.Stderr);
+        Assert.Contains("solo = host=db.example port=5433 dbname=solo", one.Stdout, StringComparison.Ordinal);
+
+        var two = await Infrastructure.Cli.RunAsync(["pgbouncer", "config",
+            "--shard", "west=postgres://app:pw@west.example:5432/botstore", "--shard", "east=postgres://app:pw@east.example:5432/botstore"]);
+        Assert.True(two.ExitCode == 0, two.Stderr);
+        Assert.Contains("west = host=west.example port=5432 dbname=botstore", two.Stdout, StringComparison.Ordinal);
+        Assert.Contains("east = host=east.example port=5432 dbname=botstore", two.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Enums_with_an_unknown_domain_fails_with_one_line_naming_the_domains()
     {
         var result = await Infrastructure.Cli.RunAsync(["enums", "--domain", "nope"]);

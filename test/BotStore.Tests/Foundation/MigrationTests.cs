@@ -109,16 +109,17 @@ public sealed class MigrationTests
     {
         await OnNewDatabaseAsync(migrated: true, async (ds, _) =>
         {
-            await ScalarAsync<int>(ds, "INSERT INTO tenants (name) VALUES ('twin'), ('twin') RETURNING 1");
+            // Tenant names are unique already (0023): two tenants made at the same instant are the duplicate here.
+            await ScalarAsync<int>(ds, "INSERT INTO tenants (name, created_at) VALUES ('twin-a', '2020-01-01'), ('twin-b', '2020-01-01') RETURNING 1");
             var unique = Migration.Parse("9002_unique_names.sql",
-                $"{Migration.NoTransactionMarker}\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS idx_probe_unique_names ON tenants (name);\n");
+                $"{Migration.NoTransactionMarker}\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS idx_probe_unique_names ON tenants (created_at);\n");
             var runner = new MigrationRunner(ds, [.. Migration.All, unique]);
 
             await Assert.ThrowsAsync<BotStoreMigrationException>(() => runner.MigrateAsync());
             // PostgreSQL leaves the failed build behind as an invalid index, which IF NOT EXISTS alone would skip.
             Assert.False(await ScalarAsync<bool>(ds, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'idx_probe_unique_names'::regclass"));
 
-            await ScalarAsync<int>(ds, "UPDATE tenants SET name = name || id WHERE name = 'twin' RETURNING 1");
+            await ScalarAsync<int>(ds, "UPDATE tenants SET created_at = created_at + id * interval '1 second' WHERE name LIKE 'twin-%' RETURNING 1");
             Assert.Equal([unique], (await runner.MigrateAsync()).Applied);
             Assert.True(await ScalarAsync<bool>(ds, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'idx_probe_unique_names'::regclass"));
         });

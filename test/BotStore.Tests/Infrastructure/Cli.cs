@@ -14,7 +14,11 @@ public static class Cli
     public static Task<Result> RunLauncherAsync(string checkout, IEnumerable<string> args, TimeSpan? timeout = null) =>
         RunAsync(Path.Combine(checkout, "botstore"), args, checkout, null, timeout);
 
-    private static async Task<Result> RunAsync(string program, IEnumerable<string> args, string? workingDirectory, IDictionary<string, string>? env, TimeSpan? timeout)
+    /// <summary>
+    /// How a test starts the CLI (a verb, or <c>serve</c> in <see cref="ServeProcess"/>): output redirected, and none
+    /// of the caller's BOTSTORE_DATABASE_URL/BOTSTORE_DATA_DIR, so only the arguments and <paramref name="env"/> decide.
+    /// </summary>
+    public static ProcessStartInfo StartInfo(string program, IEnumerable<string> args, string? workingDirectory, IDictionary<string, string>? env)
     {
         var psi = new ProcessStartInfo(program)
         {
@@ -29,7 +33,12 @@ public static class Cli
         psi.Environment.Remove("BOTSTORE_DATA_DIR");
         foreach (var (k, v) in env ?? new Dictionary<string, string>())
             psi.Environment[k] = v;
-        using var process = Process.Start(psi)!;
+        return psi;
+    }
+
+    private static async Task<Result> RunAsync(string program, IEnumerable<string> args, string? workingDirectory, IDictionary<string, string>? env, TimeSpan? timeout)
+    {
+        using var process = Process.Start(StartInfo(program, args, workingDirectory, env))!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(5));

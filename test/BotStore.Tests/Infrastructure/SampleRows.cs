@@ -9,10 +9,10 @@ public sealed record SampleConversation(long TenantId, Guid BotId, Guid UserId, 
 /// </summary>
 public static class SampleRows
 {
-    /// <summary>A new tenant with one bot, one user and one open web session.</summary>
-    public static async Task<SampleConversation> CreateConversationAsync(TestDatabase db)
+    /// <summary>A new tenant (named <paramref name="tenantName"/>, else a fresh name) with one bot, one user and one open web session.</summary>
+    public static async Task<SampleConversation> CreateConversationAsync(TestDatabase db, string? tenantName = null)
     {
-        var tenantId = await db.ScalarAsync<long>("INSERT INTO tenants (name) VALUES ($1) RETURNING id", "acme");
+        var tenantId = await db.ScalarAsync<long>("INSERT INTO tenants (name) VALUES ($1) RETURNING id", tenantName ?? $"acme-{Guid.NewGuid():N}"[..13]);
         var (botId, userId, sessionId) = (Uuid7.New(), Uuid7.New(), Uuid7.New());
         await db.ExecuteAsync("""
             INSERT INTO bots (tenant_id, id, llm_provider, name, config) VALUES ($1, $2, 1, 'helper', '{"temperature": 0.2}')

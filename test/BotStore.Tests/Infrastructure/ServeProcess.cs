@@ -30,30 +30,18 @@ public sealed class ServeProcess : IAsyncDisposable
         get { lock (_output) return _output.ToString(); }
     }
 
-    /// <summary>Runs the built CLI's <c>serve</c> with <paramref name="args"/> (e.g. --data-dir, --pg-port).</summary>
-    public static Task<ServeProcess> StartAsync(IEnumerable<string> args) =>
-        StartAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "BotStore.Cli.dll"), "serve", .. args], null);
+    /// <summary>Runs the built CLI's <c>serve</c> with <paramref name="args"/> (e.g. --data-dir, --pg-port) and <paramref name="env"/>.</summary>
+    public static Task<ServeProcess> StartAsync(IEnumerable<string> args, IDictionary<string, string>? env = null) =>
+        StartAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "BotStore.Cli.dll"), "serve", .. args], null, env);
 
     /// <summary>Runs <c>./botstore serve</c> in a checkout.</summary>
     public static Task<ServeProcess> StartInCheckoutAsync(string checkout, IEnumerable<string> args) =>
-        StartAsync(Path.Combine(checkout, "botstore"), ["serve", .. args], checkout);
+        StartAsync(Path.Combine(checkout, "botstore"), ["serve", .. args], checkout, null);
 
-    private static async Task<ServeProcess> StartAsync(string program, IEnumerable<string> args, string? workingDirectory)
+    private static async Task<ServeProcess> StartAsync(string program, IEnumerable<string> args, string? workingDirectory, IDictionary<string, string>? env)
     {
         var url = new Uri($"http://127.0.0.1:{TestCluster.FreePort()}");
-        var psi = new ProcessStartInfo(program)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = workingDirectory ?? "",
-        };
-        foreach (var a in args)
-            psi.ArgumentList.Add(a);
-        psi.ArgumentList.Add("--urls");
-        psi.ArgumentList.Add(url.ToString().TrimEnd('/'));
-        psi.Environment.Remove("BOTSTORE_DATABASE_URL");
-        psi.Environment.Remove("BOTSTORE_DATA_DIR");
+        var psi = Cli.StartInfo(program, [.. args, "--urls", url.ToString().TrimEnd('/')], workingDirectory, env);
         var serve = new ServeProcess(Process.Start(psi)!, url);
         serve._process.OutputDataReceived += (_, e) => serve.Append(e.Data);
         serve._process.ErrorDataReceived += (_, e) => serve.Append(e.Data);

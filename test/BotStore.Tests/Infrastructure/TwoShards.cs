@@ -1,3 +1,4 @@
+using BotStore.Tooling.PgBouncer;
 using BotStore.Schema;
 using BotStore.Sharding;
 using BotStore.Tooling.Embedded;
@@ -50,8 +51,8 @@ public sealed class TwoShards : IAsyncLifetime
         await using (var migrate = NpgsqlDataSource.Create(westDirect + ";Pooling=false"))
             await new MigrationRunner(migrate).MigrateAsync();
         var eastDirect = await east;
-        East = new ShardDatabase("east", eastDirect, await PgBouncerProcess.StartAsync(eastDirect, 20));
-        West = new ShardDatabase("west", westDirect, await PgBouncerProcess.StartAsync(westDirect, 20, WestCluster));
+        East = new ShardDatabase("east", eastDirect, await TestPgBouncer.StartAsync(eastDirect, 20));
+        West = new ShardDatabase("west", westDirect, await TestPgBouncer.StartAsync(westDirect, 20, WestCluster));
     }
 
     public async Task DisposeAsync()

@@ -101,6 +101,9 @@ public sealed class AdminAndMetricsApiTests(TestDatabase db) : IClassFixture<Tes
         Assert.Contains(lines, l => l.StartsWith("botstore_http_request_duration_seconds_bucket{method=\"GET\",route=\"/admin/db/partitions\",le=\"+Inf\"} 2", StringComparison.Ordinal));
         Assert.Contains("# TYPE botstore_http_request_duration_seconds histogram", lines);
         Assert.Contains(lines, l => l.StartsWith("npgsql_db_client_connection_count{", StringComparison.Ordinal));
+        // Database latency is a real histogram too (Npgsql's command durations, through prometheus-net's meter adapter).
+        Assert.Contains("# TYPE npgsql_db_client_operation_duration histogram", lines);
+        Assert.Contains(lines, l => l.StartsWith("npgsql_db_client_operation_duration_bucket{", StringComparison.Ordinal) && l.Contains("le=\"0.005\"", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("botstore_table_total_bytes{table=\"message_history\",kind=\"partitioned\"} ", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("botstore_index_bytes{index=\"idx_messages_session\",table=\"message_history\"} ", StringComparison.Ordinal));
         Assert.Contains("botstore_partition_runway_months{table=\"message_history\"} 4", lines);

@@ -4,7 +4,9 @@ using BotStore.Partitions;
 using BotStore.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using static BotStore.Tests.Operations.OperationsData;
 
@@ -21,7 +23,7 @@ public sealed class OperationsHostTests(TestDatabase db) : IClassFixture<TestDat
     {
         var ex = Assert.Throws<BotStoreConfigurationException>(() =>
             new ServiceCollection().AddBotStoreOperations(new OperationsOptions { ReindexSchedule = cron }));
-        Assert.StartsWith($"Operations:ReindexSchedule '{cron}' is not a cron expression", ex.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"BotStore:Operations:ReindexSchedule '{cron}' is not a cron expression", ex.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', ex.Message);
     }
 
@@ -37,15 +39,18 @@ public sealed class OperationsHostTests(TestDatabase db) : IClassFixture<TestDat
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["Operations:AnalyzeSchedule"] = "",
-            ["Operations:ReindexSchedule"] = "0 30 2 ? * SAT",
-            ["Operations:Tables:message_history:RetentionMonths"] = "24",
-            ["Operations:Tables:analytics_events:PremakeMonths"] = "6",
-            ["Operations:VacuumTables:0"] = "user_sessions",
-            ["Operations:KeepDetached"] = "true",
+            ["BotStore:Operations:AnalyzeSchedule"] = "",
+            ["BotStore:Operations:ReindexSchedule"] = "0 30 2 ? * SAT",
+            ["BotStore:Operations:Tables:message_history:RetentionMonths"] = "24",
+            ["BotStore:Operations:Tables:analytics_events:PremakeMonths"] = "6",
+            ["BotStore:Operations:VacuumTables:0"] = "user_sessions",
+            ["BotStore:Operations:KeepDetached"] = "true",
         }).Build();
 
-        var options = OperationsOptions.FromConfiguration(configuration);
+        // The options pattern, as a host registers it: IOptions<OperationsOptions> bound from BotStore:Operations.
+        using var provider = new ServiceCollection().AddBotStoreOperations(configuration).BuildServiceProvider();
+        var options = provider.GetRequiredService<IOptions<OperationsOptions>>().Value;
+        Assert.Same(options, provider.GetRequiredService<OperationsOptions>());
 
         Assert.Equal(["partitions", "reindex", "cluster"], options.Schedules().Select(s => s.Name));
         var partitions = options.ToPartitionOptions();
@@ -54,6 +59,22 @@ public sealed class OperationsHostTests(TestDatabase db) : IClassFixture<TestDat
         Assert.True(partitions.KeepDetached);
         Assert.Equal(["user_sessions"], options.ToMaintenanceOptions().VacuumTables);
         Assert.Equal(new ClusterTarget("message_history", "idx_messages_session"), Assert.Single(options.ToMaintenanceOptions().ClusterTargets));
+    }
+
+    [Fact]
+    public async Task A_host_with_a_bad_operations_setting_does_not_start_and_the_failure_names_the_setting()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["BotStore:Operations:TimeBudgetMinutes"] = "0",
+        }).Build();
+        var builder = Host.CreateEmptyApplicationBuilder(null);
+        builder.Services.AddSingleton(db.DataSource).AddBotStoreOperations(configuration);
+        using var host = builder.Build();
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        Assert.Equal("BotStore:Operations:TimeBudgetMinutes must be positive (got 0)", ex.Message);
+        // serve checks the same way before it migrates: one line, the same words.
+        Assert.Equal(ex.Message, Assert.Throws<BotStoreConfigurationException>(() => OperationsOptions.Load(configuration)).Message);
     }
 
     [Fact]

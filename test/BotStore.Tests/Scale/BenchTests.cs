@@ -19,7 +19,7 @@ public sealed class BenchTests
             Assert.True(result.ExitCode == 0, result.Stderr);
             var report = Assert.Single(Directory.GetFiles(output, "*.md"));
             var text = await File.ReadAllTextAsync(report);
-            foreach (var comparison in new[] { "ingest", "storage", "enums", "brin", "partitions", "flatness", "append" })
+            foreach (var comparison in new[] { "ingest", "storage", "enums", "brin", "partitions", "flatness", "append", "pooled" })
                 Assert.Contains($"| {comparison} |", text, StringComparison.Ordinal);
             Assert.DoesNotContain("FAILED", text, StringComparison.Ordinal);
             Assert.Single(Directory.GetFiles(output, "*.png"));
@@ -40,6 +40,31 @@ public sealed class BenchTests
         Assert.Contains("--clients", result.Stderr, StringComparison.Ordinal);
         Assert.Single(result.Stderr.Trim().Split('\n'));
         Assert.DoesNotContain("bench_never", await ScalarAsync(server.ConnectionString, "SELECT string_agg(datname, ',') FROM pg_database"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_step_by_step_ingest_and_the_pgbench_scripts_are_verbs_of_the_one_bench_entry_point()
+    {
+        var folder = TestCluster.NewTempFolder("botstore-pgbench-scripts");
+        try
+        {
+            var scripts = await Infrastructure.Cli.RunAsync(["bench", "pgbench-scripts", folder, "--tenant", "4242"]);
+            Assert.True(scripts.ExitCode == 0, scripts.Stderr);
+            Assert.Contains("'4242'", await File.ReadAllTextAsync(Path.Combine(folder, "append.sql")), StringComparison.Ordinal);
+            Assert.Contains("'4242'", await File.ReadAllTextAsync(Path.Combine(folder, "history.sql")), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+
+        var database = await TestCluster.CreateMigratedDatabaseAsync();
+        var steps = await Infrastructure.Cli.RunAsync(["bench", "ingest-steps", "--ingest-rows", "1000", "--batch", "500", "--database", database],
+            timeout: TimeSpan.FromMinutes(5));
+        Assert.True(steps.ExitCode == 0, steps.Stderr);
+        Assert.Contains("| 1,000 rows in batches of 500 (100 sessions) |", steps.Stdout, StringComparison.Ordinal);
+        Assert.Contains("| messages: BulkAppendAsync", steps.Stdout, StringComparison.Ordinal);
+        Assert.Contains("| events: plain multi-row INSERT", steps.Stdout, StringComparison.Ordinal);
     }
 
     private static async Task<string> ScalarAsync(string connectionString, string sql)

@@ -39,6 +39,27 @@ public sealed class ShardedCliTests(TwoShards shards) : IClassFixture<TwoShards>
     }
 
     [Fact]
+    public async Task Serve_over_both_shards_serves_a_tenant_created_on_the_second_through_its_pgbouncer()
+    {
+        Assert.Equal(0, (await Infrastructure.Cli.RunAsync(["migrate", .. shards.CliShardArgs()])).ExitCode);
+        var created = await Infrastructure.Cli.RunAsync(["tenants", "create", $"serve-{Guid.NewGuid():N}"[..16], "--shard", "west", "--json", .. shards.CliShardArgs()]);
+        using var tenant = JsonDocument.Parse(created.Stdout);
+        var token = tenant.RootElement.GetProperty("token").GetString();
+        await using var serve = await ServeProcess.StartAsync([.. shards.CliShardArgs()], new Dictionary<string, string>
+        {
+            ["BOTSTORE__Shards__west__PgBouncer"] = shards.West.Bouncer.ConnectionString,
+        });
+        Assert.Contains("tenants through PgBouncer", serve.Output, StringComparison.Ordinal);
+        using var client = new HttpClient { BaseAddress = serve.BaseAddress };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        var externalId = $"u-{Guid.NewGuid():N}";
+        var response = await client.PostAsync("/v1/users", new StringContent($$"""{"external_id":"{{externalId}}"}""", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal(1L, await shards.West.ScalarAsync<long>("SELECT count(*) FROM users WHERE external_id = $1", externalId));
+        Assert.Equal(0L, await shards.East.ScalarAsync<long>("SELECT count(*) FROM users WHERE external_id = $1", externalId));
+    }
+
+    [Fact]
     public async Task Bad_shard_input_is_one_line_and_a_non_zero_exit_and_changes_nothing()
     {
         var before = await shards.East.ScalarAsync<long>("SELECT count(*) FROM tenant_directory");

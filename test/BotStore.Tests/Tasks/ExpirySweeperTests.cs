@@ -1,7 +1,10 @@
 using System.Text.Json;
 using BotStore.Server;
+using BotStore.Server.Operations;
 using BotStore.Data;
 using BotStore.Enums;
+using BotStore.Maintenance;
+using BotStore.Partitions;
 using BotStore.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -25,18 +28,25 @@ public sealed class ExpirySweeperTests(TestDatabase db) : IClassFixture<TestData
         await db.ExecuteAsync("UPDATE task_approvals SET expires_at = now() - interval '1 second' WHERE id = $1", approval.Id);
         await db.ExecuteAsync("UPDATE bot_memories SET expires_at = now() - interval '1 second' WHERE id = $1", memory.Id);
 
-        using var sweeper = new ExpirySweeper(approvals, memories, new SweeperOptions { Interval = TimeSpan.FromMilliseconds(200), BatchSize = 10 },
+        // The operations scheduler with nothing but the sweep on it: it fires the sweep on its own, at its interval.
+        var operations = new OperationsOptions
+        {
+            RunPartitionsAtStart = false, PartitionsSchedule = null, ReindexSchedule = null, AnalyzeSchedule = null, ClusterSchedule = null,
+        };
+        var sweeper = new ExpirySweeper(approvals, memories, new SweeperOptions { Interval = TimeSpan.FromMilliseconds(200), BatchSize = 10 },
             NullLogger<ExpirySweeper>.Instance);
-        await sweeper.StartAsync(CancellationToken.None);
+        await using var host = new OperationsHostedService(operations, new PartitionManager(db.DataSource, operations.ToPartitionOptions()),
+            new MaintenanceRunner(db.DataSource, operations.ToMaintenanceOptions()), NullLogger<OperationsHostedService>.Instance, sweeper);
+        await host.StartAsync(CancellationToken.None);
         try
         {
-            // Wait for the worker's own ticks (bounded, so a worker that never sweeps fails the test rather than hangs).
+            // Wait for the scheduler's own firings (bounded, so a sweep that never runs fails the test rather than hangs).
             for (var i = 0; i < 150 && await db.ScalarAsync<long>("SELECT count(*) FROM bot_memories WHERE id = $1", memory.Id) > 0; i++)
                 await Task.Delay(100);
         }
         finally
         {
-            await sweeper.StopAsync(CancellationToken.None);
+            await host.StopAsync(CancellationToken.None);
         }
         Assert.Equal(0, await db.ScalarAsync<long>("SELECT count(*) FROM bot_memories WHERE id = $1", memory.Id));
         Assert.Equal((short)ApprovalStatus.Expired, await db.ScalarAsync<short>("SELECT status FROM task_approvals WHERE id = $1", approval.Id));

@@ -22,7 +22,7 @@ internal static class MaintenancePage
 
         var html = new Html();
         if (!options.Enabled)
-            html.Raw("<p class=\"notice\">This instance schedules nothing (Operations:Enabled is false); another instance may.</p>");
+            html.Raw("<p class=\"notice\">This instance schedules nothing (BotStore:Operations:Enabled is false); another instance may.</p>");
         html.Raw("<h2>Schedule</h2>").Table(["task", "schedule (UTC)", "next run", "last run", "outcome", ""],
             Tasks.Select(task =>
             {

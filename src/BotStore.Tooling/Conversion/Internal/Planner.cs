@@ -5,6 +5,8 @@ using BotStore.Internal;
 using BotStore.Tooling.StorageAudit;
 using Npgsql;
 
+using BotStore.Tooling.StorageAudit.Internal;
+
 namespace BotStore.Tooling.Conversion.Internal;
 
 /// <summary>
@@ -244,15 +246,24 @@ internal sealed class Planner(NpgsqlDataSource dataSource, ConversionOptions opt
             reader.GetString(1), reader.GetFieldValue<string[]>(2));
     }
 
-    /// <summary>What <c>audit storage</c> measures for these columns: per column alone, and all together when the audit found the same set.</summary>
+    /// <summary>
+    /// What the columns save: per column alone as <c>audit storage</c> measures it (in place), and all together as
+    /// the rows will be once apply and finish are done: each text column a NULL where it was (PostgreSQL keeps a
+    /// dropped column in every row, so a row of more than eight columns gains a null bitmap: 8 bytes after
+    /// alignment) and the SMALLINTs at the end. Measured on up to 100,000 rows.
+    /// </summary>
     private async Task<(Dictionary<string, double> PerColumn, double? Together)> MeasureSavingAsync(CatalogTable table, List<string> columns, CancellationToken ct)
     {
         var report = await new StorageAudit.StorageAudit(dataSource).RunAsync(new StorageAuditOptions { Table = table.QualifiedName, MinRows = 0, MaxDistinct = 1000 }, ct);
         var perColumn = report.EnumLikeColumns.Where(c => columns.Contains(c.Column)).ToDictionary(c => c.Column, c => c.SavingPerRow);
-        var together = report.EnumLikeTables.FirstOrDefault(t => t.Columns.Order().SequenceEqual(columns.Order()))?.SavingPerRow;
-        if (together is null && perColumn.Count == columns.Count)
-            together = perColumn.Values.Sum();
-        return (perColumn, together);
+        if (columns.Count == 0)
+            return (perColumn, null);
+        static string Column(string name) => $"s.{SqlText.Ident(name)}";
+        var now = TableShape.TupleBytes(table.Columns.Select(c => Column(c.Name)));
+        var after = TableShape.TupleBytes(table.Columns.Select(c => columns.Contains(c.Name) ? "NULL::text" : Column(c.Name))
+            .Concat(columns.Select(c => $"(CASE WHEN {Column(c)} IS NULL THEN NULL ELSE 0 END)::smallint")));
+        await using var cmd = dataSource.CreateCommand($"SELECT avg({now}) - avg({after}) FROM (SELECT * FROM {table.Quoted} LIMIT 100000) s");
+        return (perColumn, await cmd.ExecuteScalarAsync(ct) is decimal saving ? (double)saving : null);
     }
 
     /// <summary>

@@ -11,21 +11,44 @@ namespace BotStore.Data.Internal;
 internal static class BulkCopy
 {
     /// <summary>
-    /// Runs one batch: scope and <paramref name="createSql"/> (the temporary table) in one round trip, the COPY,
-    /// then <paramref name="finish"/>, which moves the rows, and the commit.
+    /// The temporary-table path of a bulk load: the table (<see cref="CreateSql"/>, dropped at commit), its binary
+    /// COPY and how one row is written to it, and the statements that move the rows into the real table under the
+    /// policy, each taking the tenant as $1; the last one answers how many rows it inserted.
     /// </summary>
-    public static async Task<T> RunAsync<TRow, T>(NpgsqlDataSource dataSource, long tenantId, string createSql, string copySql,
-        IReadOnlyList<TRow> rows, Func<NpgsqlBinaryImporter, TRow, CancellationToken, Task> write,
-        Func<NpgsqlConnection, CancellationToken, Task<T>> finish, CancellationToken ct)
+    public sealed record TempTable<TRow>(string CreateSql, string CopySql, Func<NpgsqlBinaryImporter, TRow, CancellationToken, Task> Write,
+        params string[] MoveSql);
+
+    /// <summary>
+    /// Loads one batch, the one way both bulk loads do: nothing for no rows; straight into the table by
+    /// <paramref name="directCopy"/> when the login role may (<see cref="DirectCopy"/>); else through
+    /// <paramref name="tempTable"/>: scope and table in one round trip, the COPY, the move, the commit.
+    /// </summary>
+    public static async Task<BulkResult> LoadAsync<TRow>(NpgsqlDataSource dataSource, long tenantId, IReadOnlyList<TRow> rows,
+        Func<CancellationToken, Task<int>> directCopy, TempTable<TRow> tempTable, CancellationToken ct)
     {
+        if (rows.Count == 0)
+            return new BulkResult(0, 0);
+        if (await DirectCopy.AllowedAsync(dataSource))
+            return new BulkResult(rows.Count, await directCopy(ct));
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        await using (var batch = TenantScope.Batch(conn, tenantId).Add(createSql))
-            await batch.ExecuteNonQueryAsync(ct);
-        await CopyAsync(conn, copySql, rows, write, ct);
-        var result = await finish(conn, ct);
+        await using (var create = TenantScope.Batch(conn, tenantId).Add(tempTable.CreateSql))
+            await create.ExecuteNonQueryAsync(ct);
+        await CopyAsync(conn, tempTable.CopySql, rows, tempTable.Write, ct);
+        int inserted;
+        var move = TenantScope.Batch(conn, tenantId);
+        foreach (var sql in tempTable.MoveSql)
+            move.Add(sql, tenantId);
+        await using (move)
+        {
+            await using var reader = await move.ReadAsync(ct);
+            for (var i = 1; i < tempTable.MoveSql.Length; i++)
+                await reader.NextResultAsync(ct);
+            await reader.ReadAsync(ct);
+            inserted = reader.GetInt32(0);
+        }
         await tx.CommitAsync(ct);
-        return result;
+        return new BulkResult(rows.Count, inserted);
     }
 
     /// <summary>Binary COPY of the rows through <paramref name="write"/>, which writes one row's columns.</summary>

@@ -1,11 +1,13 @@
+using BotStore.Internal;
 using Npgsql;
 
 namespace BotStore.Data.Internal;
 
 /// <summary>
-/// Runs a cross-tenant sweep as the owner: one statement per batch, each taking a transaction-level advisory lock
-/// (so it works through PgBouncer in transaction mode and a failed batch releases it), until a batch comes back short.
-/// The statement takes $1 = batch size, $2 = lock key and answers (lock held, rows swept, rows of a knock-on effect).
+/// Runs a cross-tenant sweep as the owner under the sweep's <see cref="RunnerLock"/> (the one lock kind of every
+/// background runner: a session advisory lock, so the data source must connect directly): one statement per batch,
+/// each its own transaction, until a batch comes back short. The statement takes $1 = batch size and answers
+/// (rows swept, rows of a knock-on effect).
 /// </summary>
 internal static class Sweeps
 {
@@ -14,20 +16,19 @@ internal static class Sweeps
     {
         if (batchSize < 1)
             throw new BotStoreValidationException($"batch size must be positive (got {batchSize})");
+        await using var runner = await RunnerLock.AcquireAsync(dataSource, lockKey, wait: false, ct);
+        if (runner is null)
+            return (true, 0, 0); // another instance is sweeping this kind right now
         long rows = 0, effects = 0;
-        for (var first = true; ; first = false)
+        while (true)
         {
-            await using var cmd = dataSource.CreateCommand(sql);
+            await using var cmd = new NpgsqlCommand(sql, runner.Connection);
             cmd.Parameters.Add(new NpgsqlParameter { Value = batchSize });
-            cmd.Parameters.Add(new NpgsqlParameter { Value = lockKey });
             await using var reader = await cmd.ExecuteReaderAsync(ct);
             await reader.ReadAsync(ct);
-            // Another runner holds the lock: on the first batch this sweep did nothing; later, it stops early.
-            if (!reader.GetBoolean(0))
-                return (first, rows, effects);
-            var batch = reader.GetInt64(1);
+            var batch = reader.GetInt64(0);
             rows += batch;
-            effects += reader.GetInt64(2);
+            effects += reader.GetInt64(1);
             if (batch < batchSize)
                 return (false, rows, effects);
         }

@@ -1,15 +1,15 @@
 using System.Diagnostics;
+using System.Net;
 using System.Net.Sockets;
-using BotStore.Tooling.Embedded;
-using BotStore.Tooling.PgBouncer;
 using Npgsql;
 
-namespace BotStore.Tests.Infrastructure;
+namespace BotStore.Tooling.PgBouncer;
 
 /// <summary>
-/// A real PgBouncer (the Debian package's /usr/sbin/pgbouncer) in front of one database of the test cluster,
-/// reached over the cluster's unix socket, listening on a free port of 127.0.0.1. As root it drops to the
-/// postgres user (-u), like the cluster itself.
+/// A real PgBouncer (the Debian package's /usr/sbin/pgbouncer) in transaction mode in front of one database, with the
+/// seed's settings (<see cref="PgBouncerConfig"/>) but a pool size of the caller's, listening on a free port of
+/// 127.0.0.1, its files in a folder of its own under /tmp. As root it drops to the postgres user (-u). For tests and
+/// benchmarks; production runs PgBouncer as a service with the file <c>botstore pgbouncer config</c> writes.
 /// </summary>
 public sealed class PgBouncerProcess : IAsyncDisposable
 {
@@ -34,16 +34,19 @@ public sealed class PgBouncerProcess : IAsyncDisposable
     public string Log => File.Exists(Path.Combine(_folder, "pgbouncer.log")) ? File.ReadAllText(Path.Combine(_folder, "pgbouncer.log")) : "";
 
     /// <summary>
-    /// Starts PgBouncer for <paramref name="databaseConnectionString"/> (a database of <paramref name="cluster"/>, by
-    /// default the test cluster) with the seed's settings but <paramref name="poolSize"/> server connections.
+    /// Starts PgBouncer for <paramref name="databaseConnectionString"/>; <paramref name="serverHost"/> is where PgBouncer
+    /// reaches the server (e.g. a cluster's unix socket folder; default the connection string's host).
     /// </summary>
-    public static async Task<PgBouncerProcess> StartAsync(string databaseConnectionString, int poolSize, EmbeddedPostgres? cluster = null)
+    public static async Task<PgBouncerProcess> StartAsync(string databaseConnectionString, int poolSize, string? serverHost = null,
+        int maxClientConnections = 10_000)
     {
-        cluster ??= await TestCluster.GetAsync();
-        var target = new NpgsqlConnectionStringBuilder(databaseConnectionString);
-        var folder = TestCluster.NewTempFolder("pgbouncer");
-        var port = TestCluster.FreePort();
-        var config = PgBouncerConfig.ForDatabases([new NpgsqlConnectionStringBuilder(databaseConnectionString) { Host = cluster.SocketDirectory }.ConnectionString]) with
+        var folder = Path.Combine(Path.GetTempPath(), $"pgbouncer-{Guid.NewGuid():N}"[..22]);
+        Directory.CreateDirectory(folder);
+        var port = FreePort();
+        var server = new NpgsqlConnectionStringBuilder(databaseConnectionString);
+        if (serverHost is not null)
+            server.Host = serverHost;
+        var config = PgBouncerConfig.ForDatabases([server.ConnectionString]) with
         {
             ListenAddress = "127.0.0.1",
             ListenPort = port,
@@ -53,14 +56,12 @@ public sealed class PgBouncerProcess : IAsyncDisposable
             DefaultPoolSize = poolSize,
             MinPoolSize = 0,
             ReservePoolSize = 0,
+            MaxClientConn = maxClientConnections,
         };
-        var ini = Path.Combine(folder, "pgbouncer.ini");
-        await File.WriteAllTextAsync(ini, config.RenderIni());
+        await File.WriteAllTextAsync(Path.Combine(folder, "pgbouncer.ini"), config.RenderIni());
         await File.WriteAllTextAsync(config.AuthFile, config.RenderUserlist());
-        var root = Environment.UserName == "root";
-        if (root)
+        if (Environment.UserName == "root")
             await Process.Start("chown", ["-R", "postgres:postgres", folder]).WaitForExitAsync();
-
         var through = new NpgsqlConnectionStringBuilder(databaseConnectionString) { Host = "127.0.0.1", Port = port }.ConnectionString;
         var bouncer = new PgBouncerProcess(Launch(folder), folder, port, through);
         try
@@ -94,6 +95,13 @@ public sealed class PgBouncerProcess : IAsyncDisposable
         }
     }
 
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _process.Dispose();
+        Directory.Delete(_folder, recursive: true);
+    }
+
     private static Process Launch(string folder)
     {
         var psi = new ProcessStartInfo("/usr/sbin/pgbouncer") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
@@ -103,7 +111,7 @@ public sealed class PgBouncerProcess : IAsyncDisposable
             psi.ArgumentList.Add("postgres");
         }
         psi.ArgumentList.Add(Path.Combine(folder, "pgbouncer.ini"));
-        return Process.Start(psi)!;
+        return Process.Start(psi) ?? throw new BotStoreConfigurationException("cannot start /usr/sbin/pgbouncer");
     }
 
     private async Task WaitListeningAsync()
@@ -122,15 +130,15 @@ public sealed class PgBouncerProcess : IAsyncDisposable
             }
             catch (SocketException)
             {
-                throw new InvalidOperationException($"pgbouncer did not start: {await _process.StandardError.ReadToEndAsync()} {Log}");
+                throw new BotStoreConfigurationException($"pgbouncer did not start: {(await _process.StandardError.ReadToEndAsync()).Trim()} {Log}".Trim());
             }
         }
     }
 
-    public async ValueTask DisposeAsync()
+    private static int FreePort()
     {
-        await StopAsync();
-        _process.Dispose();
-        Directory.Delete(_folder, recursive: true);
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
