@@ -22,6 +22,7 @@ internal static class BenchSuite
         new EnumsComparison(),
         new BrinComparison(),
         new AppendHistoryComparison(),
+        new PooledComparison(),
         new PartitionsComparison(),
         new IngestComparison(),
         new ConvertComparison(),

@@ -49,16 +49,22 @@ internal sealed class ConversationClients : IAsyncDisposable
     }
 
     /// <summary>A client's history reads through <see cref="MessageStore.HistoryAsync"/>: a page of 50, newest first.</summary>
-    public Task<Func<Task>> LibraryHistory(IReadOnlyList<BenchSession> sessions, int client) => Warm(client, sessions, s => async () =>
+    public Task<Func<Task>> LibraryHistory(IReadOnlyList<BenchSession> sessions, int client) => StoreHistory(_store, sessions, client);
+
+    /// <summary>A client's history reads through <paramref name="store"/> (any routing: direct, through PgBouncer).</summary>
+    public static Task<Func<Task>> StoreHistory(MessageStore store, IReadOnlyList<BenchSession> sessions, int client) => Warm(client, sessions, s => async () =>
     {
-        var page = await _store.HistoryAsync(s().TenantId, s().Id, newestFirst: true, limit: PageSize);
+        var page = await store.HistoryAsync(s().TenantId, s().Id, newestFirst: true, limit: PageSize);
         foreach (var m in page.Items)
             _ = m.Content;
     });
 
     /// <summary>A client's appends through <see cref="MessageStore.AppendAsync"/>.</summary>
-    public Task<Func<Task>> LibraryAppend(IReadOnlyList<BenchSession> sessions, int client) => Warm(client, sessions, s => async () =>
-        await _store.AppendAsync(s().TenantId, new NewMessage(s().Id, MessageRole.User, Workloads.AppendContent)));
+    public Task<Func<Task>> LibraryAppend(IReadOnlyList<BenchSession> sessions, int client) => StoreAppend(_store, sessions, client);
+
+    /// <summary>A client's appends through <paramref name="store"/>.</summary>
+    public static Task<Func<Task>> StoreAppend(MessageStore store, IReadOnlyList<BenchSession> sessions, int client) => Warm(client, sessions, s => async () =>
+        await store.AppendAsync(s().TenantId, new NewMessage(s().Id, MessageRole.User, Workloads.AppendContent)));
 
     /// <summary>A client's history reads as GET /v1/sessions/{id}/messages?limit=50&amp;order=desc, the body read whole.</summary>
     public Task<Func<Task>> ApiHistory(IReadOnlyList<BenchSession> sessions, int client)

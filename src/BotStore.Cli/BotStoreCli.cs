@@ -44,6 +44,7 @@ public static class BotStoreCli
     {
         var root = new RootCommand("BotStore: the PostgreSQL data tier of a multi-tenant conversational bot platform.") { HelpName = "botstore" };
         root.Options.Add(CommonOptions.Database);
+        root.Options.Add(CommonOptions.Shard);
         root.Options.Add(CommonOptions.DataDir);
         root.Options.Add(CommonOptions.PgPort);
         foreach (var command in Commands().Concat(BackupCommand.Create()))

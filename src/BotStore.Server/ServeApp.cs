@@ -2,6 +2,7 @@ using System.Text.Json;
 using BotStore.Server.Dashboard;
 using BotStore.Server.Operations;
 using BotStore.Data;
+using BotStore.Sharding;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -23,7 +24,16 @@ public static class ServeApp
     /// </summary>
     public static WebApplication Build(NpgsqlDataSource dataSource, ServeOptions options, string[]? args = null,
         Action<IServiceCollection>? configure = null, NpgsqlDataSource? operations = null, IConfiguration? configuration = null,
-        ILoggerFactory? loggerFactory = null)
+        ILoggerFactory? loggerFactory = null) =>
+        Build(OneShard(dataSource, operations), options, args, configure, configuration, loggerFactory);
+
+    /// <summary>
+    /// Creates the application over <paramref name="shards"/>: every tenant's requests go to its shard (tenant traffic on
+    /// each shard's <see cref="Shard.Tenants"/>, operations on <see cref="Shard.Direct"/>). The caller runs it and owns the
+    /// router; the other parameters are as above.
+    /// </summary>
+    public static WebApplication Build(ShardRouter shards, ServeOptions options, string[]? args = null,
+        Action<IServiceCollection>? configure = null, IConfiguration? configuration = null, ILoggerFactory? loggerFactory = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args ?? []);
         if (configuration is not null)
@@ -39,7 +49,7 @@ public static class ServeApp
             builder.Services.AddSingleton(loggerFactory);
         }
 
-        builder.Services.AddBotStore(dataSource, options, builder.Configuration, operations);
+        builder.Services.AddBotStore(shards, options, builder.Configuration);
         configure?.Invoke(builder.Services);
 
         var app = builder.Build();
@@ -54,20 +64,44 @@ public static class ServeApp
     /// </summary>
     /// <exception cref="BotStoreConfigurationException">A setting of <paramref name="options"/> cannot work.</exception>
     public static IServiceCollection AddBotStore(this IServiceCollection services, NpgsqlDataSource dataSource, ServeOptions options,
-        IConfiguration configuration, NpgsqlDataSource? operations = null)
+        IConfiguration configuration, NpgsqlDataSource? operations = null) =>
+        services.AddBotStore(OneShard(dataSource, operations), options, configuration);
+
+    /// <summary>
+    /// Registers the same over several shards: the stores route each tenant to its shard (<see cref="ShardRouter"/>);
+    /// the host's <see cref="NpgsqlDataSource"/> (readiness, dashboard) is the directory shard's tenant-traffic pool,
+    /// operations run on its direct pool. The caller owns the router.
+    /// </summary>
+    /// <exception cref="BotStoreConfigurationException">A setting of <paramref name="options"/> cannot work.</exception>
+    public static IServiceCollection AddBotStore(this IServiceCollection services, ShardRouter shards, ServeOptions options,
+        IConfiguration configuration)
     {
         ServeOptionsValidator.Check(options);
-        var owner = operations ?? dataSource;
-        services.AddSingleton(dataSource);
+        var owner = shards.DirectoryShard.Direct;
+        services.AddSingleton(shards);
+        services.AddSingleton(shards.DirectoryShard.Tenants);
         services.AddSingleton(options);
         services.AddSingleton<IValidateOptions<ServeOptions>, ServeOptionsValidator>();
         services.AddBotStoreStores();
         services.AddSingleton<TenantAuth>();
         services.AddSingleton(options.Sweeper);
-        // The sweep works across tenants as the owner, under runner locks: on the operations pool, a job of the operations scheduler.
-        services.AddSingleton(sp => new ExpirySweeper(new ApprovalStore(owner), new MemoryStore(owner), options.Sweeper,
+        // The sweep works across tenants as the owner, under runner locks, a job of the operations scheduler: it sweeps
+        // every shard on its direct pool.
+        services.AddSingleton(sp => new ExpirySweeper(new ApprovalStore(shards), new MemoryStore(shards), options.Sweeper,
             sp.GetRequiredService<ILogger<ExpirySweeper>>()));
         services.AddBotStoreOperations(configuration, _ => owner);
+        // Partition upkeep and maintenance of the other shards: a scheduler each, on each shard's direct pool.
+        foreach (var shard in shards.Shards.Where(s => s != shards.DirectoryShard))
+        {
+            services.AddSingleton<IHostedService>(sp =>
+            {
+                var operations = sp.GetRequiredService<OperationsOptions>();
+                return new OperationsHostedService(operations,
+                    new Partitions.PartitionManager(shard.Direct, operations.ToPartitionOptions()),
+                    new Maintenance.MaintenanceRunner(shard.Direct, operations.ToMaintenanceOptions()),
+                    sp.GetRequiredService<ILogger<OperationsHostedService>>());
+            });
+        }
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true); // binding errors reach Problems with their reason
         services.ConfigureHttpJsonOptions(json => Configure(json.SerializerOptions));
         services.AddProblemDetails();
@@ -103,6 +137,9 @@ public static class ServeApp
         app.MapBotStoreDashboard();
         return app;
     }
+
+    private static ShardRouter OneShard(NpgsqlDataSource dataSource, NpgsqlDataSource? operations) =>
+        new([new Shard(ShardRouter.DefaultShardName, dataSource, operations ?? dataSource)]);
 
     /// <summary>The API's JSON: snake_case fields, enums by their seed names.</summary>
     public static void Configure(JsonSerializerOptions json)

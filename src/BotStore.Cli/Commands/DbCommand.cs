@@ -14,9 +14,8 @@ internal static class DbCommand
         {
             CommonOptions.Json,
         };
-        status.Runs(async (parseResult, ct) =>
+        status.Runs((parseResult, ct) => ShardTargets.EachAsync(parseResult, ct, async target =>
         {
-            await using var target = await DatabaseTarget.OpenAsync(parseResult, ct);
             await using var versionCmd = target.DataSource.CreateCommand("SELECT version(), current_database()");
             await using var reader = await versionCmd.ExecuteReaderAsync(ct);
             await reader.ReadAsync(ct);
@@ -53,7 +52,7 @@ internal static class DbCommand
                 table.Row(p.Parent, p.Name, p.IsDefault ? "DEFAULT" : p.From, p.To, p.EstimatedRows < 0 ? "-" : p.EstimatedRows, Output.Bytes(p.TotalBytes));
             Output.Print(table);
             return ExitCodes.Ok;
-        });
+        }));
         var command = new Command("db", "Inspect the database BotStore uses.") { status };
         return command;
     }

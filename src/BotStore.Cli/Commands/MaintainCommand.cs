@@ -29,9 +29,8 @@ internal static class MaintainCommand
         {
             task, table, dryRun, wait, budget, threshold, minMb, method, CommonOptions.Json,
         };
-        command.Runs(async (parseResult, ct) =>
+        command.Runs((parseResult, ct) => ShardTargets.EachAsync(parseResult, ct, async target =>
         {
-            await using var target = await DatabaseTarget.OpenAsync(parseResult, ct);
             var runner = new MaintenanceRunner(target.DataSource, new MaintenanceOptions
             {
                 TimeBudget = TimeSpan.FromMinutes(parseResult.GetValue(budget)),
@@ -59,7 +58,7 @@ internal static class MaintainCommand
                 Output.Print(steps);
             Output.Line($"{MaintenanceRunner.TaskName(result.Task)}: {result.Detail}" + (result.RunId is { } id ? $" (run {id}, {Name(result.Outcome)})" : ""));
             return result.Outcome == MaintenanceOutcome.Failed ? ExitCodes.Failure : ExitCodes.Ok;
-        });
+        }));
         return command;
     }
 
@@ -72,9 +71,8 @@ internal static class MaintainCommand
         {
             task, limit, runsOnly, CommonOptions.Json,
         };
-        command.Runs(async (parseResult, ct) =>
+        command.Runs((parseResult, ct) => ShardTargets.EachAsync(parseResult, ct, async target =>
         {
-            await using var target = await DatabaseTarget.OpenAsync(parseResult, ct);
             var history = await new MaintenanceRunner(target.DataSource)
                 .HistoryAsync(Math.Max(1, parseResult.GetValue(limit)), parseResult.GetValue(task), !parseResult.GetValue(runsOnly), ct);
             if (parseResult.GetValue(CommonOptions.Json))
@@ -91,7 +89,7 @@ internal static class MaintainCommand
             }
             Output.Print(table);
             return ExitCodes.Ok;
-        });
+        }));
         return command;
     }
 

@@ -27,9 +27,8 @@ internal static class PartitionsCommand
         {
             Table, CommonOptions.Json,
         };
-        command.Runs(async (parseResult, ct) =>
+        command.Runs((parseResult, ct) => ShardTargets.EachAsync(parseResult, ct, async target =>
         {
-            await using var target = await DatabaseTarget.OpenAsync(parseResult, ct);
             var status = await new PartitionManager(target.DataSource).StatusAsync(parseResult.GetValue(Table), ct);
             if (parseResult.GetValue(CommonOptions.Json))
             {
@@ -48,7 +47,7 @@ internal static class PartitionsCommand
                 detail.Row(p.Parent, p.Name, p.IsDefault ? "DEFAULT" : p.From, p.To, p.EstimatedRows, Output.Bytes(p.TotalBytes));
             Output.Print(detail);
             return ExitCodes.Ok;
-        });
+        }));
         return command;
     }
 
@@ -59,9 +58,8 @@ internal static class PartitionsCommand
         {
             Table, Premake, CommonOptions.Json,
         };
-        command.Runs(async (parseResult, ct) =>
+        command.Runs((parseResult, ct) => ShardTargets.EachAsync(parseResult, ct, async target =>
         {
-            await using var target = await DatabaseTarget.OpenAsync(parseResult, ct);
             var manager = await ManagerAsync(parseResult, target, new PartitionTableOptions { PremakeMonths = parseResult.GetValue(Premake) }, false, ct);
             var result = await manager.EnsureAsync(parseResult.GetValue(Table), wait: true, ct: ct);
             if (parseResult.GetValue(CommonOptions.Json))
@@ -82,7 +80,7 @@ internal static class PartitionsCommand
                 Console.Error.WriteLine($"botstore: could not create {f.Target}: {f.Error}");
             Output.Line("Default partitions: " + string.Join(", ", result.DefaultRows.Select(d => $"{d.Key} {d.Value} rows")));
             return result.Failures.Count > 0 ? ExitCodes.Failure : ExitCodes.Ok;
-        });
+        }));
         return command;
     }
 
@@ -95,9 +93,8 @@ internal static class PartitionsCommand
         {
             Table, Retention, keepDetached, dryRun, lockTimeout, CommonOptions.Json,
         };
-        command.Runs(async (parseResult, ct) =>
+        command.Runs((parseResult, ct) => ShardTargets.EachAsync(parseResult, ct, async target =>
         {
-            await using var target = await DatabaseTarget.OpenAsync(parseResult, ct);
             var manager = await ManagerAsync(parseResult, target, new PartitionTableOptions { RetentionMonths = parseResult.GetValue(Retention) },
                 parseResult.GetValue(keepDetached), ct, TimeSpan.FromMilliseconds(Math.Max(1, parseResult.GetValue(lockTimeout))));
             var result = await manager.RetainAsync(parseResult.GetValue(Table), parseResult.GetValue(dryRun), wait: true, ct: ct);
@@ -123,7 +120,7 @@ internal static class PartitionsCommand
             if (result.DryRun)
                 Output.Line("Dry run: nothing was changed.");
             return failed ? ExitCodes.Failure : ExitCodes.Ok;
-        });
+        }));
         return command;
     }
 
@@ -134,9 +131,8 @@ internal static class PartitionsCommand
         {
             table, Premake, Retention, CommonOptions.Json,
         };
-        command.Runs(async (parseResult, ct) =>
+        command.Runs((parseResult, ct) => ShardTargets.EachAsync(parseResult, ct, async target =>
         {
-            await using var target = await DatabaseTarget.OpenAsync(parseResult, ct);
             var policy = await new PartitionManager(target.DataSource).SetPolicyAsync(parseResult.GetValue(table)!, parseResult.GetValue(Premake),
                 parseResult.GetValue(Retention), ct);
             if (parseResult.GetValue(CommonOptions.Json))
@@ -144,7 +140,7 @@ internal static class PartitionsCommand
             else
                 Output.Line($"{policy.Table}: premake {policy.PremakeMonths} months, retention {(policy.RetentionMonths is { } r ? $"{r} months" : "off")}");
             return ExitCodes.Ok;
-        });
+        }));
         return command;
     }
 

@@ -40,16 +40,15 @@ internal static class ReportCommand
         var command = new Command(name, description) { CommonOptions.Json };
         foreach (var option in options)
             command.Options.Add(option);
-        command.Runs(async (parseResult, ct) =>
+        command.Runs((parseResult, ct) => ShardTargets.EachAsync(parseResult, ct, async target =>
         {
-            await using var target = await DatabaseTarget.OpenAsync(parseResult, ct);
             var report = await read(new DatabaseReports(target.DataSource), parseResult, ct);
             if (parseResult.GetValue(CommonOptions.Json))
                 Output.Json(report);
             else
                 print(report);
             return ExitCodes.Ok;
-        });
+        }));
         return command;
     }
 

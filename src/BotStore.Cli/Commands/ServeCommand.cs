@@ -7,6 +7,8 @@ using BotStore.Server.Dashboard;
 using BotStore.Server.Operations;
 using Microsoft.Extensions.Configuration;
 using Npgsql;
+using BotStore.Sharding;
+using ServerShardOptions = BotStore.Server.ShardOptions;
 
 namespace BotStore.Cli.Commands;
 
@@ -17,10 +19,12 @@ namespace BotStore.Cli.Commands;
 /// </summary>
 internal static class ServeCommand
 {
+    private static readonly Option<bool> NoMigrate = new("--no-migrate") { Description = "refuse to start when migrations are pending, instead of applying them" };
+
     public static Command Create()
     {
         var urls = new Option<string?>("--urls") { Description = $"where to listen (BotStore:Urls; default {new ServeOptions().Urls})" };
-        var noMigrate = new Option<bool>("--no-migrate") { Description = "refuse to start when migrations are pending, instead of applying them" };
+        var noMigrate = NoMigrate;
         var maxContent = new Option<int?>("--max-content-bytes") { Description = $"largest message content accepted (BotStore:MaxContentBytes; default {new ServeOptions().MaxContentBytes})" };
         var tenantDatabase = new Option<string?>("--tenant-database")
         {
@@ -56,6 +60,9 @@ internal static class ServeCommand
 
             // One logger factory for the process: Npgsql's data sources log through it, and so does the host.
             using var loggerFactory = LoggerFactory.Create(logging => ServeLogging.Configure(logging, options.Logging, configuration));
+            if (ShardTargets.Named(parseResult, configuration).Count > 0)
+                return await ServeShardsAsync(parseResult, configuration, options, loggerFactory, ct);
+
             await using var target = await DatabaseTarget.OpenAsync(parseResult, ct, Settings(options.OperationsPool), loggerFactory);
             var runner = new MigrationRunner(target.DataSource);
             if (parseResult.GetValue(noMigrate))
@@ -89,6 +96,62 @@ internal static class ServeCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>
+    /// <c>serve</c> over shards: each is migrated on its direct connection (the operations pool's settings), tenant
+    /// traffic goes to its PgBouncer when BotStore:Shards:NAME:PgBouncer is set (nothing prepared, no reset), else
+    /// directly with the tenant pool's settings.
+    /// </summary>
+    private static async Task<int> ServeShardsAsync(ParseResult parseResult, IConfiguration configuration, ServeOptions options,
+        ILoggerFactory loggerFactory, CancellationToken ct)
+    {
+        await using var shards = await ShardTargets.OpenAsync(parseResult, ct, Settings(options.OperationsPool), configuration);
+        foreach (var target in shards.Targets)
+        {
+            var runner = new MigrationRunner(target.DataSource);
+            if (parseResult.GetValue(NoMigrate))
+            {
+                if ((await runner.PendingAsync(ct)).Count > 0)
+                    throw new BotStoreMigrationException($"migrations pending on shard '{target.ShardName}': run 'botstore migrate' or start without --no-migrate");
+            }
+            else
+            {
+                foreach (var applied in (await runner.MigrateAsync(ct)).Applied)
+                    Output.Line($"Shard {target.ShardName}: applied {applied}");
+            }
+        }
+        await MigrateCommand.RegisterTenantsAsync(shards, ct);
+
+        // --shard gives the direct URLs; a shard's PgBouncer may still come from configuration.
+        string? PgBouncerOf(string shard) => configuration[$"{ServerShardOptions.SectionName}:{shard}:PgBouncer"] is { Length: > 0 } url ? url : null;
+        var tenantPools = new List<NpgsqlDataSource>();
+        try
+        {
+            var routed = new List<Shard>();
+            foreach (var target in shards.Targets)
+            {
+                var pgBouncer = PgBouncerOf(target.ShardName);
+                var pool = pgBouncer is null
+                    ? Pool(options.TenantPool, target.GivenConnectionString, "botstore-api", loggerFactory)
+                    : (Settings(options.TenantPool) with { ThroughPgBouncer = true }).CreateDataSource(pgBouncer, "botstore-api", loggerFactory);
+                tenantPools.Add(pool);
+                routed.Add(new Shard(target.ShardName, pool, target.DataSource));
+            }
+            await using var router = new ShardRouter(routed, configuration[ServerShardOptions.DirectoryKey]);
+            await using var app = ServeApp.Build(router, options, configuration: configuration, loggerFactory: loggerFactory);
+            await app.StartAsync(ct);
+            Output.Line($"BotStore API on {string.Join(", ", app.Urls)} over {routed.Count} shards: " +
+                        string.Join(", ", shards.Targets.Select(t => $"{t.ShardName} ({t.Description}{(PgBouncerOf(t.ShardName) is null ? "" : ", tenants through PgBouncer")})")) +
+                        ". Ctrl+C stops it.");
+            await app.WaitForShutdownAsync(ct);
+            return ExitCodes.Ok;
+        }
+        finally
+        {
+            foreach (var pool in tenantPools)
+                await pool.DisposeAsync();
+        }
     }
 
     private static ConnectionSettings Settings(PoolOptions pool) => pool.ToConnectionSettings();

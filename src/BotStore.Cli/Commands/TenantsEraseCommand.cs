@@ -25,11 +25,9 @@ internal static class TenantsEraseCommand
             var size = parseResult.GetValue(batchSize);
             if (size < 1)
                 throw new BotStoreValidationException($"--batch-size must be positive (got {size})");
-            await using var target = await DatabaseTarget.OpenAsync(parseResult, ct);
+            await using var shards = await ShardTargets.OpenAsync(parseResult, ct);
+            var (tenant, target) = await shards.FindTenantAsync(parseResult.GetValue(tenantArg)!, ct);
             await TenantsCommand.EnsureMigratedAsync(target, ct);
-            var name = parseResult.GetValue(tenantArg)!;
-            var tenant = await new TenantStore(target.DataSource).FindAsync(name, ct)
-                ?? throw new BotStoreNotFoundException($"no tenant has the id or name '{name}'");
             var eraser = new TenantEraser(target.DataSource);
             var json = parseResult.GetValue(CommonOptions.Json);
             var onTerminal = !json && !Console.IsInputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
@@ -77,11 +75,9 @@ internal static class TenantsEraseCommand
         };
         command.Runs(async (parseResult, ct) =>
         {
-            await using var target = await DatabaseTarget.OpenAsync(parseResult, ct);
+            await using var shards = await ShardTargets.OpenAsync(parseResult, ct);
+            var (tenant, target) = await shards.FindTenantAsync(parseResult.GetValue(tenantArg)!, ct);
             await TenantsCommand.EnsureMigratedAsync(target, ct);
-            var name = parseResult.GetValue(tenantArg)!;
-            var tenant = await new TenantStore(target.DataSource).FindAsync(name, ct)
-                ?? throw new BotStoreNotFoundException($"no tenant has the id or name '{name}'");
             var user = parseResult.GetValue(userArg)!;
             var userId = Guid.TryParse(user, out var id) ? id : await UserIdAsync(target, tenant.Id, user, ct);
             if (!parseResult.GetValue(yes))

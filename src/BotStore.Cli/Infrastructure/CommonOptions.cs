@@ -12,6 +12,12 @@ internal static class CommonOptions
         Recursive = true,
     };
 
+    public static readonly Option<string[]> Shard = new("--shard")
+    {
+        Description = "a shard, NAME=URL (repeat for each; the first holds the tenant directory); default BotStore:Shards in appsettings.json or BOTSTORE__Shards__NAME, else --database",
+        Recursive = true,
+    };
+
     public static readonly Option<string> DataDir = new("--data-dir")
     {
         Description = "data folder of the embedded cluster (used when no database is configured)",

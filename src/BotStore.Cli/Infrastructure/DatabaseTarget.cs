@@ -13,14 +13,19 @@ internal sealed class DatabaseTarget : IAsyncDisposable
     /// <summary>The database the embedded cluster keeps BotStore's data in.</summary>
     public const string EmbeddedDatabase = "botstore";
 
-    private DatabaseTarget(NpgsqlDataSource dataSource, EmbeddedPostgres? embedded, string connectionString, string description, string given)
+    private DatabaseTarget(NpgsqlDataSource dataSource, EmbeddedPostgres? embedded, string connectionString, string description, string given,
+        string shardName = Sharding.ShardRouter.DefaultShardName)
     {
+        ShardName = shardName;
         GivenConnectionString = given;
         DataSource = dataSource;
         Embedded = embedded;
         ConnectionString = connectionString;
         Description = description;
     }
+
+    /// <summary>The shard this database is (<c>default</c> without <c>--shard</c>).</summary>
+    public string ShardName { get; }
 
     /// <summary>The owner's data source: migrations, maintenance and administration run through it.</summary>
     public NpgsqlDataSource DataSource { get; }
@@ -41,14 +46,11 @@ internal sealed class DatabaseTarget : IAsyncDisposable
         ILoggerFactory? loggerFactory = null)
     {
         settings ??= ConnectionSettings.Default;
+        if ((parseResult.GetValue(CommonOptions.Shard) ?? []).Any(v => v.Contains('=')))
+            throw new BotStoreConfigurationException($"'{parseResult.CommandResult.Command.Name}' works on one database: give --database, not --shard");
         var url = parseResult.GetValue(CommonOptions.Database) ?? Environment.GetEnvironmentVariable(DatabaseUrl.EnvironmentVariable);
         if (!string.IsNullOrWhiteSpace(url))
-        {
-            var connectionString = settings.Apply(url);
-            var dataSource = ConnectionSettings.CreateBuilder(connectionString, loggerFactory).Build();
-            await CheckReachableAsync(dataSource, DatabaseUrl.Redact(url), ct);
-            return new DatabaseTarget(dataSource, null, connectionString, DatabaseUrl.Redact(url), DatabaseUrl.ToConnectionString(url));
-        }
+            return await OpenUrlAsync(url, Sharding.ShardRouter.DefaultShardName, settings, ct, loggerFactory);
 
         var embedded = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions
         {
@@ -71,6 +73,25 @@ internal sealed class DatabaseTarget : IAsyncDisposable
             await embedded.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>A database given by URL or connection string, checked to answer.</summary>
+    /// <exception cref="BotStoreUnavailableException">It does not answer.</exception>
+    public static async Task<DatabaseTarget> OpenUrlAsync(string url, string shardName, ConnectionSettings settings, CancellationToken ct,
+        ILoggerFactory? loggerFactory = null)
+    {
+        var connectionString = settings.Apply(url);
+        var dataSource = ConnectionSettings.CreateBuilder(connectionString, loggerFactory).Build();
+        try
+        {
+            await CheckReachableAsync(dataSource, DatabaseUrl.Redact(url), ct);
+        }
+        catch
+        {
+            await dataSource.DisposeAsync();
+            throw;
+        }
+        return new DatabaseTarget(dataSource, null, connectionString, DatabaseUrl.Redact(url), DatabaseUrl.ToConnectionString(url), shardName);
     }
 
     public async ValueTask DisposeAsync()

@@ -377,6 +377,14 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             shared_buffers = '{options.SharedBuffers}'
             timezone = 'UTC'
             shared_preload_libraries = 'pg_stat_statements'
+            # Tenant moves between shards use logical replication (publications with row filters).
+            wal_level = logical
+            # Each move holds a slot and a sender on its source, and its initial copy runs table-sync workers (each
+            # with a slot of its own for the copy) beside the target's apply worker.
+            max_wal_senders = 20
+            max_replication_slots = 20
+            max_logical_replication_workers = 8
+            max_sync_workers_per_subscription = 4
             pg_stat_statements.track = top
             track_io_timing = on
             # The seed's slow-query log.

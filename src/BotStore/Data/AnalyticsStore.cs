@@ -2,6 +2,7 @@ using System.Text.Json;
 using BotStore.Data.Internal;
 using BotStore.Enums;
 using BotStore.Internal;
+using BotStore.Sharding;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -30,8 +31,13 @@ public sealed record NewEvent(string Name, ChannelType Channel)
 }
 
 /// <summary>Analytics events, written in batches through binary COPY (see <see cref="IngestAsync(long, IReadOnlyList{NewEvent}, CancellationToken)"/>).</summary>
-public sealed class AnalyticsStore(NpgsqlDataSource dataSource)
+public sealed class AnalyticsStore(ShardRouter shards)
 {
+    /// <summary>A store over one database (one shard).</summary>
+    public AnalyticsStore(NpgsqlDataSource dataSource) : this(ShardRouter.Single(dataSource))
+    {
+    }
+
     internal const string CreateIncomingSql = """
         CREATE TEMP TABLE botstore_incoming_events (
             id UUID NOT NULL, created_at TIMESTAMPTZ NOT NULL, bot_id UUID, user_id UUID, session_id UUID,
@@ -68,11 +74,11 @@ public sealed class AnalyticsStore(NpgsqlDataSource dataSource)
     /// table under row-level security finds the stored ids as botstore_app and copies the new events straight into
     /// analytics_events (see <see cref="DirectCopy"/>); any other goes through a temporary table.
     /// </summary>
-    public Task<BulkResult> IngestAsync(long tenantId, IReadOnlyList<NewEvent> events, CancellationToken ct = default) => PostgresErrors.Guard(async () =>
+    public Task<BulkResult> IngestAsync(long tenantId, IReadOnlyList<NewEvent> events, CancellationToken ct = default) => shards.RunAsync(tenantId, async dataSource =>
     {
         ArgumentNullException.ThrowIfNull(events);
         var rows = events.Select(Check).ToList();
-        return await BulkCopy.LoadAsync(dataSource, tenantId, rows, token => CopyBatchAsync(tenantId, rows, token), IncomingEvents, ct);
+        return await BulkCopy.LoadAsync(dataSource, tenantId, rows, token => CopyBatchAsync(dataSource, tenantId, rows, token), IncomingEvents, ct);
     });
 
     private static BulkCopy.TempTable<(Guid Id, NewEvent Event, short Channel, string Name, string? Properties)> IncomingEvents =>
@@ -87,7 +93,7 @@ public sealed class AnalyticsStore(NpgsqlDataSource dataSource)
         CancellationToken ct = default) =>
         BulkCopy.InBatchesAsync(events, batchSize, (batch, token) => IngestAsync(tenantId, batch, token), ct);
 
-    private async Task<int> CopyBatchAsync(long tenantId, List<(Guid Id, NewEvent Event, short Channel, string Name, string? Properties)> rows, CancellationToken ct)
+    private static async Task<int> CopyBatchAsync(NpgsqlDataSource dataSource, long tenantId, List<(Guid Id, NewEvent Event, short Channel, string Name, string? Properties)> rows, CancellationToken ct)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);

@@ -2,6 +2,7 @@ using System.Globalization;
 using BotStore.Data.Internal;
 using BotStore.Enums;
 using BotStore.Internal;
+using BotStore.Sharding;
 using Npgsql;
 
 namespace BotStore.Data;
@@ -23,8 +24,13 @@ public sealed record SweepResult(long Expired, long TasksFailed, bool Skipped);
 /// once (approve or skip moves the task back to running, reject fails it) and only while the task is waiting and
 /// the approval has not expired. <see cref="ExpireOverdueAsync"/> is the cross-tenant sweeper.
 /// </summary>
-public sealed class ApprovalStore(NpgsqlDataSource dataSource)
+public sealed class ApprovalStore(ShardRouter shards)
 {
+    /// <summary>A store over one database (one shard).</summary>
+    public ApprovalStore(NpgsqlDataSource dataSource) : this(ShardRouter.Single(dataSource))
+    {
+    }
+
     /// <summary>The status column reads expired as soon as a pending approval is overdue, before the sweeper writes it.</summary>
     internal const string Columns =
         "id, task_id, step, risk_level, CASE WHEN status = 0 AND expires_at <= now() THEN 3::smallint ELSE status END, expires_at, created_at, decided_at, reason, decided_by";
@@ -76,7 +82,7 @@ public sealed class ApprovalStore(NpgsqlDataSource dataSource)
     /// one statement. A task in any other state is a <see cref="BotStoreConflictException"/> naming it.
     /// </summary>
     public Task<TaskApproval> RequestAsync(long tenantId, Guid taskId, string step, RiskLevel riskLevel, DateTimeOffset expiresAt,
-        CancellationToken ct = default) => PostgresErrors.Guard(async () =>
+        CancellationToken ct = default) => shards.RunAsync(tenantId, async dataSource =>
     {
         step = step?.Trim() ?? "";
         if (step.Length is < 1 or > 500)
@@ -109,7 +115,7 @@ public sealed class ApprovalStore(NpgsqlDataSource dataSource)
     });
 
     /// <summary>The approval with this id.</summary>
-    public Task<TaskApproval> GetAsync(long tenantId, Guid id, CancellationToken ct = default) => PostgresErrors.Guard(async () =>
+    public Task<TaskApproval> GetAsync(long tenantId, Guid id, CancellationToken ct = default) => shards.RunAsync(tenantId, async dataSource =>
     {
         await using var batch = TenantScope.Batch(dataSource, tenantId)
             .Add($"SELECT {Columns} FROM task_approvals WHERE tenant_id = $1 AND id = $2", tenantId, id);
@@ -123,7 +129,7 @@ public sealed class ApprovalStore(NpgsqlDataSource dataSource)
     /// counts; a second one, an overdue approval or a task no longer waiting is a <see cref="BotStoreConflictException"/>.
     /// </summary>
     public Task<ApprovalDecision> DecideAsync(long tenantId, Guid id, ApprovalStatus decision, string? reason = null, string? decidedBy = null,
-        CancellationToken ct = default) => PostgresErrors.Guard(async () =>
+        CancellationToken ct = default) => shards.RunAsync(tenantId, async dataSource =>
     {
         if (decision is not (ApprovalStatus.Approved or ApprovalStatus.Rejected or ApprovalStatus.Skipped))
             throw new BotStoreValidationException($"a decision is approved, rejected or skipped (got {EnumCatalog.NameOf(decision)})");
@@ -171,7 +177,7 @@ public sealed class ApprovalStore(NpgsqlDataSource dataSource)
 
     /// <summary>One keyset page of a task's approvals: only the pending ones (soonest expiry first), or all (oldest first).</summary>
     public Task<Page<TaskApproval>> ListAsync(long tenantId, Guid taskId, bool pendingOnly, string? after = null, int? limit = null,
-        CancellationToken ct = default) => PostgresErrors.Guard(async () =>
+        CancellationToken ct = default) => shards.RunAsync(tenantId, async dataSource =>
     {
         var take = Cursor.Limit(limit, max: MaxPage);
         object?[] args;
@@ -200,11 +206,12 @@ public sealed class ApprovalStore(NpgsqlDataSource dataSource)
     /// botstore_maintainer), not as a tenant, on a direct connection. Two sweepers never work at once: the one that does
     /// not get the runner lock returns with <see cref="SweepResult.Skipped"/>.
     /// </summary>
-    public Task<SweepResult> ExpireOverdueAsync(int batchSize = 1000, CancellationToken ct = default) => PostgresErrors.Guard(async () =>
+    public async Task<SweepResult> ExpireOverdueAsync(int batchSize = 1000, CancellationToken ct = default)
     {
-        var (skipped, expired, failed) = await Sweeps.RunAsync(dataSource, SweepSql, SweepLockKey, batchSize, ct);
-        return new SweepResult(expired, failed, skipped);
-    });
+        // Every shard sweeps its own tenants on its direct connection (the lock is a session lock).
+        var perShard = await shards.AllAsync((shard, token) => Sweeps.RunAsync(shard.Direct, SweepSql, SweepLockKey, batchSize, token), ct);
+        return new SweepResult(perShard.Sum(s => s.Value.Rows), perShard.Sum(s => s.Value.Effects), perShard.All(s => s.Value.Skipped));
+    }
 
     private static BotStoreNotFoundException NotFound(Guid id) => new($"approval {id} not found");
 

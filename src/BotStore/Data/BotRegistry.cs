@@ -1,6 +1,7 @@
 using BotStore.Data.Internal;
 using BotStore.Enums;
 using BotStore.Internal;
+using BotStore.Sharding;
 using Npgsql;
 
 namespace BotStore.Data;
@@ -15,8 +16,13 @@ public sealed record BotChannel(Guid Id, Guid BotId, ChannelType Channel, bool I
 /// Bots and their channels (the store is not called BotStore, which names the whole library). Every statement runs
 /// through <see cref="TenantScope"/> and filters by tenant itself.
 /// </summary>
-public sealed class BotRegistry(NpgsqlDataSource dataSource)
+public sealed class BotRegistry(ShardRouter shards)
 {
+    /// <summary>A store over one database (one shard).</summary>
+    public BotRegistry(NpgsqlDataSource dataSource) : this(ShardRouter.Single(dataSource))
+    {
+    }
+
     private const string Columns = "id, name, llm_provider, is_active, created_at, updated_at";
 
     /// <summary>A page of the tenant's active bots in id (creation) order, from idx_bots_active_page (migration 0004).</summary>
@@ -34,20 +40,20 @@ public sealed class BotRegistry(NpgsqlDataSource dataSource)
         """;
 
     /// <summary>Creates an active bot.</summary>
-    public Task<Bot> CreateAsync(long tenantId, string name, LlmProvider llmProvider, CancellationToken ct = default) => PostgresErrors.Guard(() =>
+    public Task<Bot> CreateAsync(long tenantId, string name, LlmProvider llmProvider, CancellationToken ct = default) => shards.RunAsync(tenantId, dataSource =>
         Rows.SingleAsync(TenantScope.Batch(dataSource, tenantId).Add($"""
             INSERT INTO bots (tenant_id, id, name, llm_provider) VALUES ($1, $2, $3, $4)
             RETURNING {Columns}
             """, tenantId, Uuid7.New(), Rows.Text(name, "name", 200), Rows.Value(llmProvider)), Read, "tenant", ct));
 
     /// <summary>The bot with this id.</summary>
-    public Task<Bot> GetAsync(long tenantId, Guid id, CancellationToken ct = default) => PostgresErrors.Guard(() =>
+    public Task<Bot> GetAsync(long tenantId, Guid id, CancellationToken ct = default) => shards.RunAsync(tenantId, dataSource =>
         Rows.SingleAsync(TenantScope.Batch(dataSource, tenantId)
             .Add($"SELECT {Columns} FROM bots WHERE tenant_id = $1 AND id = $2", tenantId, id), Read, $"bot {id}", ct));
 
     /// <summary>A page of the tenant's bots in creation order: only the active ones unless <paramref name="includeInactive"/>.</summary>
     public Task<Page<Bot>> ListAsync(long tenantId, bool includeInactive = false, string? after = null, int? limit = null, CancellationToken ct = default) =>
-        PostgresErrors.Guard(async () =>
+        shards.RunAsync(tenantId, async dataSource =>
         {
             var take = Cursor.Limit(limit);
             var rows = await Rows.ListAsync(TenantScope.Batch(dataSource, tenantId)
@@ -60,7 +66,7 @@ public sealed class BotRegistry(NpgsqlDataSource dataSource)
         [tenantId, after is null ? Guid.Empty : Rows.IdKey(Cursor.Decode(after, 1)[0]), take + 1];
 
     /// <summary>Deactivates the bot (it leaves idx_bots_active and the default list); deactivating twice is harmless.</summary>
-    public Task<Bot> DeactivateAsync(long tenantId, Guid id, CancellationToken ct = default) => PostgresErrors.Guard(() =>
+    public Task<Bot> DeactivateAsync(long tenantId, Guid id, CancellationToken ct = default) => shards.RunAsync(tenantId, dataSource =>
         Rows.SingleAsync(TenantScope.Batch(dataSource, tenantId).Add($"""
             UPDATE bots SET is_active = false, updated_at = CASE WHEN is_active THEN now() ELSE updated_at END
             WHERE tenant_id = $1 AND id = $2
@@ -68,7 +74,7 @@ public sealed class BotRegistry(NpgsqlDataSource dataSource)
             """, tenantId, id), Read, $"bot {id}", ct));
 
     /// <summary>Makes the bot reachable on a channel; a second channel of the same type is a conflict.</summary>
-    public Task<BotChannel> AddChannelAsync(long tenantId, Guid botId, ChannelType channel, CancellationToken ct = default) => PostgresErrors.Guard(() =>
+    public Task<BotChannel> AddChannelAsync(long tenantId, Guid botId, ChannelType channel, CancellationToken ct = default) => shards.RunAsync(tenantId, dataSource =>
         Rows.SingleAsync(TenantScope.Batch(dataSource, tenantId).Add("""
             INSERT INTO bot_channels (tenant_id, id, bot_id, channel) VALUES ($1, $2, $3, $4)
             RETURNING id, bot_id, channel, is_active, created_at
@@ -76,7 +82,7 @@ public sealed class BotRegistry(NpgsqlDataSource dataSource)
 
     /// <summary>The bot's channels by channel type.</summary>
     public Task<IReadOnlyList<BotChannel>> ListChannelsAsync(long tenantId, Guid botId, CancellationToken ct = default) =>
-        PostgresErrors.Guard<IReadOnlyList<BotChannel>>(async () =>
+        shards.RunAsync<IReadOnlyList<BotChannel>>(tenantId, async dataSource =>
         {
             // The outer join from the bot tells "no channels" (one row of nulls) from "no such bot" (no row).
             var rows = await Rows.ListAsync(TenantScope.Batch(dataSource, tenantId).Add("""

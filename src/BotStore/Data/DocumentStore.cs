@@ -1,6 +1,7 @@
 using BotStore.Data.Internal;
 using BotStore.Enums;
 using BotStore.Internal;
+using BotStore.Sharding;
 using Npgsql;
 
 namespace BotStore.Data;
@@ -22,15 +23,20 @@ public sealed record DocumentState(SyncStatus SyncStatus, string? ContentHash = 
 /// finds its work by listing the documents in the statuses it handles (e.g. pending and error). synced_at is the
 /// last time a document was reported synced.
 /// </summary>
-public sealed class DocumentStore(NpgsqlDataSource dataSource)
+public sealed class DocumentStore(ShardRouter shards)
 {
+    /// <summary>A store over one database (one shard).</summary>
+    public DocumentStore(NpgsqlDataSource dataSource) : this(ShardRouter.Single(dataSource))
+    {
+    }
+
     internal const string Columns = "id, bot_id, path, sync_status, content_hash, size_bytes, error, synced_at, created_at, updated_at";
 
     private const int MaxPage = 1000;
 
     /// <summary>Records the state of the document at <paramref name="path"/>; Created tells whether it is new.</summary>
     public Task<(KbDocument Document, bool Created)> UpsertAsync(long tenantId, Guid botId, string path, DocumentState state,
-        CancellationToken ct = default) => PostgresErrors.Guard(async () =>
+        CancellationToken ct = default) => shards.RunAsync(tenantId, async dataSource =>
     {
         ArgumentNullException.ThrowIfNull(state);
         CheckPath(path);
@@ -62,7 +68,7 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
 
     /// <summary>One keyset page of a bot's documents in path order, optionally only those in <paramref name="statuses"/>.</summary>
     public Task<Page<KbDocument>> ListAsync(long tenantId, Guid botId, IReadOnlyCollection<SyncStatus>? statuses = null, string? after = null,
-        int? limit = null, CancellationToken ct = default) => PostgresErrors.Guard(async () =>
+        int? limit = null, CancellationToken ct = default) => shards.RunAsync(tenantId, async dataSource =>
     {
         var take = Cursor.Limit(limit, max: MaxPage);
         short[]? wanted = statuses is { Count: > 0 } ? statuses.Select(s => (short)s).Distinct().ToArray() : null;

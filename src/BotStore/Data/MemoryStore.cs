@@ -3,6 +3,7 @@ using System.Text.Json;
 using BotStore.Data.Internal;
 using BotStore.Enums;
 using BotStore.Internal;
+using BotStore.Sharding;
 using Npgsql;
 
 namespace BotStore.Data;
@@ -19,8 +20,13 @@ public readonly record struct MemoryKey(Guid BotId, MemoryType MemoryType, Guid?
 /// Bot memories, keyed by (bot, type, user or none, key). A memory past its expires_at is never returned and is
 /// replaced by the next upsert; <see cref="DeleteExpiredAsync"/> removes such rows in batches.
 /// </summary>
-public sealed class MemoryStore(NpgsqlDataSource dataSource)
+public sealed class MemoryStore(ShardRouter shards)
 {
+    /// <summary>A store over one database (one shard).</summary>
+    public MemoryStore(NpgsqlDataSource dataSource) : this(ShardRouter.Single(dataSource))
+    {
+    }
+
     internal const string Columns = "id, bot_id, user_id, memory_type, key, value, expires_at, created_at, updated_at";
 
     private const string Live = "(expires_at IS NULL OR expires_at > now())";
@@ -44,7 +50,7 @@ public sealed class MemoryStore(NpgsqlDataSource dataSource)
     /// a new life, so created_at restarts and equals updated_at). The bot (and user) must belong to the tenant.
     /// </summary>
     public Task<(Memory Memory, bool Created)> UpsertAsync(long tenantId, MemoryKey key, JsonElement value, DateTimeOffset? expiresAt = null,
-        CancellationToken ct = default) => PostgresErrors.Guard(async () =>
+        CancellationToken ct = default) => shards.RunAsync(tenantId, async dataSource =>
     {
         CheckKey(key.Key);
         if (expiresAt <= DateTimeOffset.UtcNow)
@@ -74,7 +80,7 @@ public sealed class MemoryStore(NpgsqlDataSource dataSource)
     });
 
     /// <summary>The memory under <paramref name="key"/>, unless it is missing or expired.</summary>
-    public Task<Memory> GetAsync(long tenantId, MemoryKey key, CancellationToken ct = default) => PostgresErrors.Guard(async () =>
+    public Task<Memory> GetAsync(long tenantId, MemoryKey key, CancellationToken ct = default) => shards.RunAsync(tenantId, async dataSource =>
     {
         CheckKey(key.Key);
         await using var batch = TenantScope.Batch(dataSource, tenantId)
@@ -84,7 +90,7 @@ public sealed class MemoryStore(NpgsqlDataSource dataSource)
     });
 
     /// <summary>Deletes the memory under <paramref name="key"/>; a missing or expired one is not found.</summary>
-    public Task DeleteAsync(long tenantId, MemoryKey key, CancellationToken ct = default) => PostgresErrors.Guard(async () =>
+    public Task DeleteAsync(long tenantId, MemoryKey key, CancellationToken ct = default) => shards.RunAsync(tenantId, async dataSource =>
     {
         CheckKey(key.Key);
         await using var batch = TenantScope.Batch(dataSource, tenantId)
@@ -98,7 +104,7 @@ public sealed class MemoryStore(NpgsqlDataSource dataSource)
     /// bot-level last, key): the order of the table's unique index.
     /// </summary>
     public Task<Page<Memory>> ListAsync(long tenantId, Guid botId, MemoryType? type = null, Guid? userId = null, string? after = null,
-        int? limit = null, CancellationToken ct = default) => PostgresErrors.Guard(async () =>
+        int? limit = null, CancellationToken ct = default) => shards.RunAsync(tenantId, async dataSource =>
     {
         var take = Cursor.Limit(limit, max: MaxPage);
         var cursor = Paging.ParseCursor(after, 3, p => new MemoryKey(Guid.Empty, (MemoryType)short.Parse(p[0], CultureInfo.InvariantCulture),
@@ -129,11 +135,12 @@ public sealed class MemoryStore(NpgsqlDataSource dataSource)
     /// Deletes expired memories of every tenant, <paramref name="batchSize"/> per transaction, until none is left;
     /// returns how many, or null when another sweeper holds the lock. Runs as the owner (botstore_maintainer).
     /// </summary>
-    public Task<long?> DeleteExpiredAsync(int batchSize = 1000, CancellationToken ct = default) => PostgresErrors.Guard(async () =>
+    public async Task<long?> DeleteExpiredAsync(int batchSize = 1000, CancellationToken ct = default)
     {
-        var (skipped, deleted, _) = await Sweeps.RunAsync(dataSource, SweepSql, SweepLockKey, batchSize, ct);
-        return skipped ? null : (long?)deleted;
-    });
+        // Every shard sweeps its own tenants on its direct connection (the lock is a session lock).
+        var perShard = await shards.AllAsync((shard, token) => Sweeps.RunAsync(shard.Direct, SweepSql, SweepLockKey, batchSize, token), ct);
+        return perShard.All(s => s.Value.Skipped) ? null : perShard.Sum(s => s.Value.Rows);
+    }
 
     private static string Where(MemoryKey key) =>
         $"tenant_id = $1 AND bot_id = $2 AND memory_type = $3 AND {(key.UserId is null ? "user_id IS NULL" : "user_id = $4")} AND key = $5";

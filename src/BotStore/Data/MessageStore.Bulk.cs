@@ -56,11 +56,11 @@ public sealed partial class MessageStore
     /// temporary table and one INSERT ... SELECT under the policy.
     /// </summary>
     public Task<BulkResult> BulkAppendAsync(long tenantId, IReadOnlyList<NewMessage> messages, CancellationToken ct = default) =>
-        PostgresErrors.Guard(async () =>
+        shards.RunAsync(tenantId, async dataSource =>
         {
             ArgumentNullException.ThrowIfNull(messages);
             var rows = messages.Select((m, i) => Row.From(m, i)).ToList();
-            return await BulkCopy.LoadAsync(dataSource, tenantId, rows, token => CopyBatchAsync(tenantId, rows, token), IncomingMessages, ct);
+            return await BulkCopy.LoadAsync(dataSource, tenantId, rows, token => CopyBatchAsync(dataSource, tenantId, rows, token), IncomingMessages, ct);
         });
 
     private static BulkCopy.TempTable<Row> IncomingMessages =>

@@ -42,7 +42,7 @@ public sealed partial class MessageStore
 
     private readonly record struct Numbered(Row Row, Guid UserId, int Index);
 
-    private async Task<int> CopyBatchAsync(long tenantId, List<Row> rows, CancellationToken ct)
+    private static async Task<int> CopyBatchAsync(NpgsqlDataSource dataSource, long tenantId, List<Row> rows, CancellationToken ct)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);

@@ -3,6 +3,7 @@ using System.Text.Json;
 using BotStore.Data.Internal;
 using BotStore.Enums;
 using BotStore.Internal;
+using BotStore.Sharding;
 using Npgsql;
 
 namespace BotStore.Data;
@@ -39,8 +40,13 @@ public sealed record AppendResult(Guid Id, Guid SessionId, int MessageIndex, Dat
 /// returns the first result. Every read bounds created_at by the session's start, so PostgreSQL skips the monthly
 /// partitions older than the session.
 /// </summary>
-public sealed partial class MessageStore(NpgsqlDataSource dataSource)
+public sealed partial class MessageStore(ShardRouter shards)
 {
+    /// <summary>A store over one database (one shard).</summary>
+    public MessageStore(NpgsqlDataSource dataSource) : this(ShardRouter.Single(dataSource))
+    {
+    }
+
     /// <summary>
     /// A message may be at most this much older than its session or than the session's latest message, and at
     /// most this much ahead of the database's clock (client clocks drift; ids come from clients). It is what lets a
@@ -113,7 +119,7 @@ public sealed partial class MessageStore(NpgsqlDataSource dataSource)
     /// <exception cref="BotStoreNotFoundException">No such session for this tenant.</exception>
     /// <exception cref="BotStoreValidationException">A bad id or enum, or a timestamp out of the session's bounds.</exception>
     /// <exception cref="BotStoreConflictException">The id is already used by a message of another session.</exception>
-    public Task<AppendResult> AppendAsync(long tenantId, NewMessage message, CancellationToken ct = default) => PostgresErrors.Guard(async () =>
+    public Task<AppendResult> AppendAsync(long tenantId, NewMessage message, CancellationToken ct = default) => shards.RunAsync(tenantId, async dataSource =>
     {
         if (message.MessageIndex is not null)
             throw new BotStoreValidationException("an append takes the session's next message_index; explicit indexes are for bulk imports");
@@ -139,7 +145,7 @@ public sealed partial class MessageStore(NpgsqlDataSource dataSource)
     });
 
     /// <summary>The message with this id, or null.</summary>
-    public Task<Message?> FindAsync(long tenantId, Guid id, CancellationToken ct = default) => PostgresErrors.Guard(async () =>
+    public Task<Message?> FindAsync(long tenantId, Guid id, CancellationToken ct = default) => shards.RunAsync(tenantId, async dataSource =>
         Uuid7.IsVersion7(id)
             ? (await Rows.ListAsync(TenantScope.Batch(dataSource, tenantId).Add(FindSql, tenantId, id, Uuid7.Timestamp(id)), r => MessageRows.Read(r), ct))
                 .SingleOrDefault()
@@ -152,7 +158,7 @@ public sealed partial class MessageStore(NpgsqlDataSource dataSource)
     /// bounds created_at so PostgreSQL skips the months the page cannot reach.
     /// </summary>
     public Task<Page<Message>> HistoryAsync(long tenantId, Guid sessionId, bool newestFirst = true, string? after = null, string? before = null,
-        int? limit = null, CancellationToken ct = default) => PostgresErrors.Guard(async () =>
+        int? limit = null, CancellationToken ct = default) => shards.RunAsync(tenantId, async dataSource =>
     {
         var take = Cursor.Limit(limit);
         var rows = await Rows.ListAsync(TenantScope.Batch(dataSource, tenantId)
@@ -174,7 +180,7 @@ public sealed partial class MessageStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>Marks the session's messages up to <paramref name="upToIndex"/> read; returns how many were unread.</summary>
-    public Task<int> MarkReadAsync(long tenantId, Guid sessionId, int upToIndex, CancellationToken ct = default) => PostgresErrors.Guard(async () =>
+    public Task<int> MarkReadAsync(long tenantId, Guid sessionId, int upToIndex, CancellationToken ct = default) => shards.RunAsync(tenantId, async dataSource =>
     {
         if (upToIndex < 0)
             throw new BotStoreValidationException($"up_to_index must be at least 0 (got {upToIndex})");
@@ -185,7 +191,7 @@ public sealed partial class MessageStore(NpgsqlDataSource dataSource)
 
     /// <summary>A page of the user's unread messages across sessions, oldest first.</summary>
     public Task<Page<Message>> UnreadAsync(long tenantId, Guid userId, string? after = null, int? limit = null, CancellationToken ct = default) =>
-        PostgresErrors.Guard(async () =>
+        shards.RunAsync(tenantId, async dataSource =>
         {
             var take = Cursor.Limit(limit);
             var rows = await Rows.ListAsync(TenantScope.Batch(dataSource, tenantId).Add(UnreadSql, UnreadArgs(tenantId, userId, after, take)),

@@ -1,6 +1,7 @@
 using BotStore.Data.Internal;
 using BotStore.Enums;
 using BotStore.Internal;
+using BotStore.Sharding;
 using Npgsql;
 
 namespace BotStore.Data;
@@ -19,8 +20,13 @@ public sealed record SessionDigest(SessionSummary Session, IReadOnlyList<Message
 /// Sessions. Lists are keyset pages newest first on (created_at, id). A user's list is answered from
 /// idx_sessions_covering alone; with messages it is still one statement, whatever the number of sessions.
 /// </summary>
-public sealed class SessionStore(NpgsqlDataSource dataSource)
+public sealed class SessionStore(ShardRouter shards)
 {
+    /// <summary>A store over one database (one shard).</summary>
+    public SessionStore(NpgsqlDataSource dataSource) : this(ShardRouter.Single(dataSource))
+    {
+    }
+
     /// <summary>The most latest messages per session a digest carries.</summary>
     public const int MaxDigestMessages = 100;
 
@@ -75,7 +81,7 @@ public sealed class SessionStore(NpgsqlDataSource dataSource)
     /// now); a session's messages may be at most <see cref="MessageStore.MaxBackdating"/> older than it.
     /// </summary>
     public Task<Session> CreateAsync(long tenantId, Guid userId, Guid botId, ChannelType channel, string? title = null,
-        DateTimeOffset? createdAt = null, CancellationToken ct = default) => PostgresErrors.Guard(async () =>
+        DateTimeOffset? createdAt = null, CancellationToken ct = default) => shards.RunAsync(tenantId, async dataSource =>
     {
         // A deactivated bot takes no new sessions; a missing user or bot fails the foreign key (not found).
         var rows = await Rows.ListAsync(TenantScope.Batch(dataSource, tenantId).Add($"""
@@ -89,13 +95,13 @@ public sealed class SessionStore(NpgsqlDataSource dataSource)
     });
 
     /// <summary>The session with this id.</summary>
-    public Task<Session> GetAsync(long tenantId, Guid id, CancellationToken ct = default) => PostgresErrors.Guard(() =>
+    public Task<Session> GetAsync(long tenantId, Guid id, CancellationToken ct = default) => shards.RunAsync(tenantId, dataSource =>
         Rows.SingleAsync(TenantScope.Batch(dataSource, tenantId)
             .Add($"SELECT {Columns} FROM user_sessions WHERE tenant_id = $1 AND id = $2", tenantId, id), Read, $"session {id}", ct));
 
     /// <summary>A page of the user's sessions, newest first.</summary>
     public Task<Page<SessionSummary>> ListByUserAsync(long tenantId, Guid userId, string? after = null, int? limit = null,
-        CancellationToken ct = default) => PostgresErrors.Guard(async () =>
+        CancellationToken ct = default) => shards.RunAsync(tenantId, async dataSource =>
     {
         var take = Cursor.Limit(limit);
         var rows = await Rows.ListAsync(TenantScope.Batch(dataSource, tenantId).Add(ListByUserSql, ListByUserArgs(tenantId, userId, after, take)),
@@ -110,7 +116,7 @@ public sealed class SessionStore(NpgsqlDataSource dataSource)
     /// round trip and one statement, whatever the number of sessions.
     /// </summary>
     public Task<Page<SessionDigest>> ListByUserWithMessagesAsync(long tenantId, Guid userId, int lastMessages, string? after = null,
-        int? limit = null, CancellationToken ct = default) => PostgresErrors.Guard(async () =>
+        int? limit = null, CancellationToken ct = default) => shards.RunAsync(tenantId, async dataSource =>
     {
         if (lastMessages is < 1 or > MaxDigestMessages)
             throw new BotStoreValidationException($"messages must be between 1 and {MaxDigestMessages} (got {lastMessages})");
@@ -136,7 +142,7 @@ public sealed class SessionStore(NpgsqlDataSource dataSource)
 
     /// <summary>A page of the tenant's sessions, newest first.</summary>
     public Task<Page<Session>> ListByTenantAsync(long tenantId, string? after = null, int? limit = null, CancellationToken ct = default) =>
-        PostgresErrors.Guard(async () =>
+        shards.RunAsync(tenantId, async dataSource =>
         {
             var take = Cursor.Limit(limit);
             var (time, id) = after is null ? (Rows.Never, Rows.MaxId) : DecodeCursor(after);

@@ -3,6 +3,7 @@ using System.Text.Json;
 using BotStore.Data.Internal;
 using BotStore.Enums;
 using BotStore.Internal;
+using BotStore.Sharding;
 using Npgsql;
 
 namespace BotStore.Data;
@@ -26,8 +27,13 @@ public sealed record NewTask(
 /// that beat it in the same round trip. started_at is set by the first move to running, finished_at by a move to
 /// a final state (and cleared by a retry).
 /// </summary>
-public sealed class TaskStore(NpgsqlDataSource dataSource)
+public sealed class TaskStore(ShardRouter shards)
 {
+    /// <summary>A store over one database (one shard).</summary>
+    public TaskStore(NpgsqlDataSource dataSource) : this(ShardRouter.Single(dataSource))
+    {
+    }
+
     internal const string Columns =
         "id, bot_id, session_id, title, status, priority, execution_mode, intent_type, risk_level, progress, error, payload, created_at, updated_at, started_at, finished_at";
 
@@ -51,7 +57,7 @@ public sealed class TaskStore(NpgsqlDataSource dataSource)
     private const int MaxPage = 1000;
 
     /// <summary>Creates a pending task; the bot (and the session, when given) must belong to the tenant.</summary>
-    public Task<AutoTask> CreateAsync(long tenantId, NewTask task, CancellationToken ct = default) => PostgresErrors.Guard(async () =>
+    public Task<AutoTask> CreateAsync(long tenantId, NewTask task, CancellationToken ct = default) => shards.RunAsync(tenantId, async dataSource =>
     {
         ArgumentNullException.ThrowIfNull(task);
         var title = task.Title?.Trim();
@@ -80,7 +86,7 @@ public sealed class TaskStore(NpgsqlDataSource dataSource)
     });
 
     /// <summary>The task with this id.</summary>
-    public Task<AutoTask> GetAsync(long tenantId, Guid id, CancellationToken ct = default) => PostgresErrors.Guard(async () =>
+    public Task<AutoTask> GetAsync(long tenantId, Guid id, CancellationToken ct = default) => shards.RunAsync(tenantId, async dataSource =>
     {
         await using var batch = TenantScope.Batch(dataSource, tenantId)
             .Add($"SELECT {Columns} FROM auto_tasks WHERE tenant_id = $1 AND id = $2", tenantId, id);
@@ -95,10 +101,10 @@ public sealed class TaskStore(NpgsqlDataSource dataSource)
     /// task's error text (use it with failed).
     /// </summary>
     public Task<AutoTask> TransitionAsync(long tenantId, Guid id, AutoTaskStatus to, AutoTaskStatus? expectedFrom = null,
-        string? error = null, CancellationToken ct = default) => PostgresErrors.Guard(async () =>
+        string? error = null, CancellationToken ct = default) => shards.RunAsync(tenantId, async dataSource =>
     {
         var sources = TaskStateMachine.Sources(to).Where(s => expectedFrom is null || s == expectedFrom).Select(s => (short)s).ToArray();
-        var (moved, task) = await ChangeAsync(tenantId, id, """
+        var (moved, task) = await ChangeAsync(dataSource, tenantId, id, """
             status = $3,
             started_at = CASE WHEN $3 = 2 THEN coalesce(started_at, now()) ELSE started_at END,
             finished_at = CASE WHEN $3 >= 5 THEN now() END,
@@ -110,13 +116,13 @@ public sealed class TaskStore(NpgsqlDataSource dataSource)
 
     /// <summary>Records progress (0-100) and, when given, an error text, on a task that is still active.</summary>
     public Task<AutoTask> UpdateProgressAsync(long tenantId, Guid id, int? progress, string? error = null, CancellationToken ct = default) =>
-        PostgresErrors.Guard(async () =>
+        shards.RunAsync(tenantId, async dataSource =>
     {
         if (progress is < 0 or > 100)
             throw new BotStoreValidationException($"progress must be between 0 and 100 (got {progress})");
         if (progress is null && error is null)
             throw new BotStoreValidationException("give progress, error or both");
-        var (updated, task) = await ChangeAsync(tenantId, id, "progress = coalesce($3, progress), error = coalesce($4, error)", "status < 5",
+        var (updated, task) = await ChangeAsync(dataSource, tenantId, id, "progress = coalesce($3, progress), error = coalesce($4, error)", "status < 5",
             [new NpgsqlParameter<short?> { TypedValue = (short?)progress }, new NpgsqlParameter<string?> { TypedValue = CheckError(error) }], ct);
         return updated
             ? task
@@ -128,7 +134,7 @@ public sealed class TaskStore(NpgsqlDataSource dataSource)
     /// (all descending: waiting_approval first, then the most urgent, then the newest); all tasks come newest first.
     /// </summary>
     public Task<Page<AutoTask>> ListAsync(long tenantId, bool activeOnly = true, Guid? botId = null, string? after = null,
-        int? limit = null, CancellationToken ct = default) => PostgresErrors.Guard(async () =>
+        int? limit = null, CancellationToken ct = default) => shards.RunAsync(tenantId, async dataSource =>
     {
         var take = Cursor.Limit(limit, max: MaxPage);
         var bot = new NpgsqlParameter<Guid?> { TypedValue = botId };
@@ -158,7 +164,7 @@ public sealed class TaskStore(NpgsqlDataSource dataSource)
     /// it now is (locking read: after a racing change it sees the winner's row). $1 is the tenant, $2 the id, $3 on
     /// are <paramref name="args"/>. No row at all: the task does not exist.
     /// </summary>
-    private async Task<(bool Changed, AutoTask Task)> ChangeAsync(long tenantId, Guid id, string set, string guard, object?[] args, CancellationToken ct)
+    private static async Task<(bool Changed, AutoTask Task)> ChangeAsync(NpgsqlDataSource dataSource, long tenantId, Guid id, string set, string guard, object?[] args, CancellationToken ct)
     {
         await using var batch = TenantScope.Batch(dataSource, tenantId).Add($"""
             WITH changed AS (

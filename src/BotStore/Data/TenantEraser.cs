@@ -64,6 +64,15 @@ public sealed class TenantEraser(NpgsqlDataSource dataSource)
             if (await deactivate.ExecuteNonQueryAsync(ct) == 0)
                 throw new BotStoreNotFoundException($"tenant {tenantId} not found");
         }
+        return await EraseRowsAsync(tenantId, batchSize, progress, ct);
+    });
+
+    /// <summary>
+    /// Deletes the tenant's rows from every table without deactivating it first, and whether or not its tenant row
+    /// exists: a tenant move removes the copy it leaves behind (or a partial copy it rolls back) this way.
+    /// </summary>
+    internal async Task<long> EraseRowsAsync(long tenantId, int batchSize, IProgress<ErasureProgress>? progress, CancellationToken ct)
+    {
         long total = 0;
         for (var pass = 1; ; pass++)
         {
@@ -78,7 +87,7 @@ public sealed class TenantEraser(NpgsqlDataSource dataSource)
                 // A row was added behind the erasure's back; the next pass deletes it first.
             }
         }
-    });
+    }
 
     /// <summary>
     /// The tenant's rows per table. Counting message_history and analytics_events reads much of them (they have

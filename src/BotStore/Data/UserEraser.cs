@@ -1,4 +1,5 @@
 using BotStore.Data.Internal;
+using BotStore.Sharding;
 using Npgsql;
 
 namespace BotStore.Data;
@@ -10,8 +11,13 @@ namespace BotStore.Data;
 /// own transaction (the loop <see cref="TenantEraser"/> uses); stateless, so a stopped run is finished by running
 /// it again. Every statement is bounded by the tenant, so no other tenant's rows are touched. Runs as the owner.
 /// </summary>
-public sealed class UserEraser(NpgsqlDataSource dataSource)
+public sealed class UserEraser(ShardRouter shards)
 {
+    /// <summary>An eraser over one database (one shard).</summary>
+    public UserEraser(NpgsqlDataSource dataSource) : this(ShardRouter.Single(dataSource))
+    {
+    }
+
     /// <summary>The tables in the order they are emptied of the user's rows (children before parents).</summary>
     public static IReadOnlyList<string> Tables { get; } =
         ["task_approvals", "auto_tasks", "bot_memories", "analytics_events", "message_history", "user_sessions", "users"];
@@ -60,7 +66,7 @@ public sealed class UserEraser(NpgsqlDataSource dataSource)
     /// </summary>
     /// <exception cref="BotStoreNotFoundException">The tenant has no such user (or it was erased already).</exception>
     public Task<IReadOnlyList<(string Table, long Rows)>> EraseAsync(long tenantId, Guid userId, int batchSize = 10_000, CancellationToken ct = default) =>
-        PostgresErrors.Guard<IReadOnlyList<(string, long)>>(async () =>
+        shards.RunAsync<IReadOnlyList<(string, long)>>(tenantId, async dataSource =>
     {
         if (batchSize < 1)
             throw new BotStoreValidationException($"batch size must be positive (got {batchSize})");

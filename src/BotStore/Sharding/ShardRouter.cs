@@ -1,61 +1,184 @@
-using BotStore.Internal;
 using Npgsql;
 
 namespace BotStore.Sharding;
 
 /// <summary>
-/// Routes each tenant to the data source of its shard. Tenant-scoped work asks <see cref="For"/>; only operator
-/// work (migrations, partition upkeep, reports) fans out over <see cref="All"/>. The router owns the data sources.
+/// Routes each tenant to its shard. Tenant-scoped work runs through <see cref="RunAsync{T}"/>: it asks the
+/// <see cref="TenantDirectory"/> (cached) for the tenant's shard, runs there, and when the shard's fence answers that
+/// the tenant has left it (SQLSTATE <see cref="MovedSqlState"/>), forgets the cached entry and retries once on the
+/// shard the directory names now. A shard that cannot be reached fails only its own tenants' calls
+/// (<see cref="BotStoreUnavailableException"/>: 503 with Retry-After in the API); Npgsql's pool connects again on the
+/// next call, so the shard recovers by itself. Operator work visits every shard with <see cref="EachAsync{T}"/>.
+/// With one shard the directory is never consulted.
 /// </summary>
 public sealed class ShardRouter : IAsyncDisposable
 {
-    private readonly Dictionary<string, NpgsqlDataSource> _sources;
+    /// <summary>The name of the one shard of a one-database deployment (<c>--database</c>, the embedded cluster).</summary>
+    public const string DefaultShardName = "default";
 
-    /// <summary>Creates a router; every shard of the map needs a data source.</summary>
-    public ShardRouter(ShardMap map, IReadOnlyDictionary<string, NpgsqlDataSource> dataSources)
-    {
-        Map = map;
-        var missing = map.Shards.Select(s => s.Name).Where(n => !dataSources.ContainsKey(n)).ToArray();
-        if (missing.Length > 0)
-            throw new BotStoreConfigurationException($"no database given for shard(s) {string.Join(", ", missing)}");
-        _sources = new Dictionary<string, NpgsqlDataSource>(dataSources, StringComparer.Ordinal);
-    }
-
-    /// <summary>The map the router follows.</summary>
-    public ShardMap Map { get; }
-
-    /// <summary>Every shard with its data source.</summary>
-    public IEnumerable<(ShardDefinition Shard, NpgsqlDataSource DataSource)> All =>
-        Map.Shards.Select(s => (s, _sources[s.Name]));
-
-    /// <summary>The data source of the shard that holds <paramref name="tenantId"/>.</summary>
-    public NpgsqlDataSource For(long tenantId) => _sources[Map.ShardOf(tenantId).Name];
+    /// <summary>What <c>botstore_enter_tenant</c> raises on a shard the tenant has left (migration 0024).</summary>
+    public const string MovedSqlState = "BS001";
 
     /// <summary>
-    /// Makes a shard's database hand out tenant ids only inside the logical range the map gives it. Run once per
-    /// shard when it is created (or when its range changes), before it creates tenants.
+    /// The class of the move lock: 0x6d76 ('mv') in the top 16 bits of the advisory lock key, the tenant id below.
+    /// Every tenant transaction takes it shared (<c>botstore_enter_tenant</c>); a move takes it exclusive on the
+    /// source's direct connection to fence the tenant's writes.
     /// </summary>
-    public Task InitializeShardAsync(string shardName, CancellationToken ct = default)
+    public const long MoveLockClass = 0x6d76L << 48;
+
+    private readonly Dictionary<string, Shard> _byName;
+    private readonly bool _ownsDataSources;
+
+    /// <summary>
+    /// A router over <paramref name="shards"/> (configuration order); the directory lives on
+    /// <paramref name="directoryShard"/> (default: the first), read through its direct data source.
+    /// </summary>
+    /// <exception cref="BotStoreConfigurationException">No shard, a name given twice or empty, or an unknown directory shard.</exception>
+    public ShardRouter(IEnumerable<Shard> shards, string? directoryShard = null, TimeSpan? directoryCacheTime = null, bool ownsDataSources = false)
     {
-        var shard = Map.Shards.FirstOrDefault(s => s.Name == shardName)
-            ?? throw new BotStoreConfigurationException($"'{shardName}' is not a shard of the map");
-        return InitializeAsync(_sources[shardName], shard, ct);
+        Shards = shards.ToArray();
+        if (Shards.Count == 0)
+            throw new BotStoreConfigurationException("no shard is configured");
+        _byName = new Dictionary<string, Shard>(StringComparer.Ordinal);
+        foreach (var shard in Shards)
+        {
+            ShardNames.Check(shard.Name);
+            if (!_byName.TryAdd(shard.Name, shard))
+                throw new BotStoreConfigurationException($"shard '{shard.Name}' is configured twice");
+        }
+        DirectoryShard = directoryShard is null ? Shards[0] : Get(directoryShard);
+        Directory = new TenantDirectory(DirectoryShard.Direct, directoryCacheTime);
+        _ownsDataSources = ownsDataSources;
     }
 
-    /// <summary>Makes <paramref name="dataSource"/>'s database hand out tenant ids only inside <paramref name="shard"/>'s range.</summary>
-    public static Task InitializeAsync(NpgsqlDataSource dataSource, ShardDefinition shard, CancellationToken ct = default) => PostgresErrors.Guard(async () =>
+    /// <summary>A router over one database, which is the shard <see cref="DefaultShardName"/>; the caller keeps owning it.</summary>
+    public static ShardRouter Single(NpgsqlDataSource dataSource) => new([new Shard(DefaultShardName, dataSource)]);
+
+    /// <summary>The shards in configuration order.</summary>
+    public IReadOnlyList<Shard> Shards { get; }
+
+    /// <summary>The shard whose database holds the directory.</summary>
+    public Shard DirectoryShard { get; }
+
+    /// <summary>Which shard holds each tenant.</summary>
+    public TenantDirectory Directory { get; }
+
+    /// <summary>Whether there is only one shard (the directory is then never consulted).</summary>
+    public bool IsSingle => Shards.Count == 1;
+
+    /// <summary>The advisory lock key that fences <paramref name="tenantId"/> during a move.</summary>
+    public static long MoveLockKey(long tenantId) =>
+        tenantId is >= 0 and < 1L << 48 ? MoveLockClass | tenantId : throw new BotStoreValidationException($"{tenantId} is not a tenant id");
+
+    /// <summary>The shard with this name.</summary>
+    /// <exception cref="BotStoreValidationException">No shard has this name.</exception>
+    public Shard Get(string name) => _byName.TryGetValue(name, out var shard)
+        ? shard
+        : throw new BotStoreValidationException($"unknown shard '{name}': the configured shards are {string.Join(", ", Shards.Select(s => s.Name))}");
+
+    /// <summary>The shard that holds the tenant (cached directory lookup).</summary>
+    public async ValueTask<Shard> ShardOfAsync(long tenantId, CancellationToken ct = default)
     {
-        await using var cmd = dataSource.CreateCommand("UPDATE shard_identity SET logical_from = $1, logical_to = $2");
-        cmd.Parameters.Add(new NpgsqlParameter { Value = shard.From });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = shard.To });
-        await cmd.ExecuteNonQueryAsync(ct);
-        return true;
+        if (IsSingle)
+            return Shards[0];
+        var name = await Directory.ShardOfAsync(tenantId, ct);
+        return _byName.TryGetValue(name, out var shard)
+            ? shard
+            : throw new BotStoreUnavailableException($"tenant {tenantId} is on shard '{name}', which this process is not configured with");
+    }
+
+    /// <summary>
+    /// Runs tenant-scoped work on the tenant's shard (its tenant-traffic data source), with PostgreSQL errors
+    /// translated (<see cref="PostgresErrors"/>); see the class summary for moves and unreachable shards.
+    /// </summary>
+    public Task<T> RunAsync<T>(long tenantId, Func<NpgsqlDataSource, Task<T>> action, CancellationToken ct = default) => PostgresErrors.Guard(async () =>
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var shard = await ShardOfAsync(tenantId, ct);
+            try
+            {
+                return await action(shard.Tenants);
+            }
+            catch (PostgresException pg) when (pg.SqlState == MovedSqlState)
+            {
+                Directory.Forget(tenantId);
+                if (attempt == 0 && !IsSingle)
+                    continue;
+                throw new BotStoreUnavailableException($"tenant {tenantId} is being moved to another shard: try again", pg);
+            }
+            catch (PostgresException pg) when (pg.SqlState == PostgresErrorCodes.LockNotAvailable && IsFence(pg))
+            {
+                throw new BotStoreUnavailableException($"tenant {tenantId} is being moved to another shard: try again", pg);
+            }
+            catch (Exception ex) when (!IsSingle && PostgresErrors.Translate(ex) is BotStoreUnavailableException unavailable)
+            {
+                throw new BotStoreUnavailableException($"shard '{shard.Name}': {unavailable.Message}", ex);
+            }
+        }
     });
 
-    /// <summary>Disposes every data source.</summary>
+    /// <summary>Runs tenant-scoped work that returns nothing; see <see cref="RunAsync{T}"/>.</summary>
+    public Task RunAsync(long tenantId, Func<NpgsqlDataSource, Task> action, CancellationToken ct = default) =>
+        RunAsync(tenantId, async dataSource =>
+        {
+            await action(dataSource);
+            return true;
+        }, ct);
+
+    /// <summary>
+    /// Runs <paramref name="action"/> on every shard at once and says which shard answered what: a shard that fails
+    /// gives its error (translated) instead of a value, and the others still answer.
+    /// </summary>
+    public async Task<IReadOnlyList<ShardAnswer<T>>> EachAsync<T>(Func<Shard, CancellationToken, Task<T>> action, CancellationToken ct = default)
+    {
+        var tasks = Shards.Select(async shard =>
+        {
+            try
+            {
+                return new ShardAnswer<T>(shard, await action(shard, ct), null);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                return new ShardAnswer<T>(shard, default, PostgresErrors.Translate(ex) ?? ex);
+            }
+        }).ToArray();
+        return await Task.WhenAll(tasks);
+    }
+
+    /// <summary>
+    /// Like <see cref="EachAsync{T}"/>, but fails when any shard failed (after all have run), naming the shard: for
+    /// verbs that must reach every shard.
+    /// </summary>
+    public async Task<IReadOnlyList<(Shard Shard, T Value)>> AllAsync<T>(Func<Shard, CancellationToken, Task<T>> action, CancellationToken ct = default)
+    {
+        var answers = await EachAsync(action, ct);
+        if (answers.FirstOrDefault(a => a.Error is not null) is { } failed)
+            throw IsSingle ? failed.Error! : ShardError(failed.Shard, failed.Error!);
+        return answers.Select(a => (a.Shard, a.Value!)).ToArray();
+    }
+
+    /// <summary>Disposes the data sources when this router owns them.</summary>
     public async ValueTask DisposeAsync()
     {
-        foreach (var source in _sources.Values)
+        if (!_ownsDataSources)
+            return;
+        foreach (var source in Shards.SelectMany(s => new[] { s.Tenants, s.Direct }).Distinct())
             await source.DisposeAsync();
     }
+
+    internal static Exception ShardError(Shard shard, Exception error) => error switch
+    {
+        BotStoreUnavailableException u => new BotStoreUnavailableException($"shard '{shard.Name}': {u.Message}", error),
+        BotStoreConfigurationException c => new BotStoreConfigurationException($"shard '{shard.Name}': {c.Message}", error),
+        BotStoreMigrationException m => new BotStoreMigrationException($"shard '{shard.Name}': {m.Message}", error),
+        BotStoreValidationException v => new BotStoreValidationException($"shard '{shard.Name}': {v.Message}", error),
+        _ => error,
+    };
+
+    // A lock_timeout raised while entering the tenant: the move fence outlasted it.
+    private static bool IsFence(PostgresException pg) => pg.Where?.Contains("botstore_enter_tenant", StringComparison.Ordinal) == true;
 }
+
+/// <summary>What one shard answered: a value, or the error it failed with.</summary>
+public sealed record ShardAnswer<T>(Shard Shard, T? Value, Exception? Error);

@@ -16,7 +16,7 @@ public sealed class PgBouncerTests(TestDatabase db) : IClassFixture<TestDatabase
     [Fact]
     public async Task Many_concurrent_tenants_share_two_server_connections_without_leaking_into_each_other()
     {
-        await using var bouncer = await PgBouncerProcess.StartAsync(db.ConnectionString, ServerConnections);
+        await using var bouncer = await TestPgBouncer.StartAsync(db.ConnectionString, ServerConnections);
         await using var dataSource = new ConnectionSettings { ThroughPgBouncer = true }.CreateDataSource(bouncer.ConnectionString, "botstore-pgbouncer-test");
         var c = new Conversation(dataSource);
         var worlds = new List<Conversation.World>();
@@ -62,7 +62,7 @@ public sealed class PgBouncerTests(TestDatabase db) : IClassFixture<TestDatabase
     [Fact]
     public async Task Bulk_ingest_and_lists_work_through_pgbouncer()
     {
-        await using var bouncer = await PgBouncerProcess.StartAsync(db.ConnectionString, ServerConnections);
+        await using var bouncer = await TestPgBouncer.StartAsync(db.ConnectionString, ServerConnections);
         await using var dataSource = new ConnectionSettings { ThroughPgBouncer = true }.CreateDataSource(bouncer.ConnectionString, "botstore-pgbouncer-test");
         var c = new Conversation(dataSource);
         var w = await c.NewWorldAsync();

@@ -97,7 +97,7 @@ public static class TestCluster
 
     // The test host is often killed rather than exited, so exit handlers cannot be trusted to stop the cluster: a
     // detached shell waits for this process to go, then stops the cluster and removes its folder.
-    private static void StartWatchdog(EmbeddedPostgres server, string folder)
+    internal static void StartWatchdog(EmbeddedPostgres server, string folder)
     {
         var pgCtl = server.Binaries.Program("pg_ctl");
         var asPostgres = Environment.UserName == "root" ? "runuser -u postgres -- " : "";

@@ -19,7 +19,7 @@ public sealed class BenchTests
             Assert.True(result.ExitCode == 0, result.Stderr);
             var report = Assert.Single(Directory.GetFiles(output, "*.md"));
             var text = await File.ReadAllTextAsync(report);
-            foreach (var comparison in new[] { "ingest", "storage", "enums", "brin", "partitions", "flatness", "append" })
+            foreach (var comparison in new[] { "ingest", "storage", "enums", "brin", "partitions", "flatness", "append", "pooled" })
                 Assert.Contains($"| {comparison} |", text, StringComparison.Ordinal);
             Assert.DoesNotContain("FAILED", text, StringComparison.Ordinal);
             Assert.Single(Directory.GetFiles(output, "*.png"));

@@ -1,93 +1,139 @@
 using BotStore.Data;
+using BotStore.Enums;
 using BotStore.Sharding;
 using BotStore.Tests.Infrastructure;
 using Npgsql;
 
 namespace BotStore.Tests.Sharding;
 
-public sealed class ShardingTests : IAsyncLifetime
+/// <summary>Placement, routing and the fence over two real shards, each behind its own PgBouncer in transaction mode.</summary>
+public sealed class ShardingTests(TwoShards shards) : IClassFixture<TwoShards>
 {
-    private readonly TestDatabase _east = new();
-    private readonly TestDatabase _west = new();
+    private static readonly string[] TenantTables =
+        ["tenants", "bots", "users", "user_sessions", "message_history", "api_tokens"];
 
-    public Task InitializeAsync() => Task.WhenAll(_east.InitializeAsync(), _west.InitializeAsync());
-
-    public async Task DisposeAsync()
+    [Fact]
+    public async Task Tenants_spread_over_both_shards_and_each_tenants_rows_live_on_exactly_one()
     {
-        await _east.DisposeAsync();
-        await _west.DisposeAsync();
+        await using var router = shards.CreateRouter();
+        var tenants = new TenantStore(router);
+        var bots = new BotRegistry(router);
+        var users = new UserStore(router);
+        var sessions = new SessionStore(router);
+        var messages = new MessageStore(router);
+        var created = new List<long>();
+        for (var i = 0; i < 6; i++)
+        {
+            var (tenant, _) = await tenants.CreateAsync($"spread-{Guid.NewGuid():N}"[..20]);
+            var bot = await bots.CreateAsync(tenant.Id, "helper", LlmProvider.Anthropic);
+            var user = await users.CreateAsync(tenant.Id, "u1");
+            var session = await sessions.CreateAsync(tenant.Id, user.Id, bot.Id, ChannelType.Web);
+            await messages.AppendAsync(tenant.Id, new NewMessage(session.Id, MessageRole.User, "hello"));
+            created.Add(tenant.Id);
+        }
+
+        Assert.Equal(created.Count, created.Distinct().Count());
+        var placed = new Dictionary<string, int>();
+        foreach (var id in created)
+        {
+            var home = await tenants.ShardOfAsync(id);
+            placed[home] = placed.GetValueOrDefault(home) + 1;
+            foreach (var shard in shards.All)
+            {
+                foreach (var table in TenantTables)
+                {
+                    var rows = await shard.ScalarAsync<long>(
+                        $"SELECT count(*) FROM {table} WHERE {(table == "tenants" ? "id" : "tenant_id")} = $1", id);
+                    Assert.True(shard.Name == home ? rows > 0 : rows == 0, $"tenant {id} (on {home}) has {rows} row(s) in {table} on {shard.Name}");
+                }
+            }
+        }
+        // The shard with the fewest tenants gets the next one: both get some.
+        Assert.Equal(2, placed.Count);
+        Assert.InRange(placed["east"], 2, 4);
     }
 
     [Fact]
-    public async Task Each_shard_creates_tenants_only_in_its_logical_range_and_the_router_finds_them()
+    public async Task A_tenant_created_on_a_named_shard_is_served_there_and_an_unknown_shard_is_refused()
     {
-        var map = ShardMap.Parse(["east=0-300", "west=300-1024"]);
-        await using var router = new ShardRouter(map, new Dictionary<string, NpgsqlDataSource>
-        {
-            ["east"] = NpgsqlDataSource.Create(_east.ConnectionString),
-            ["west"] = NpgsqlDataSource.Create(_west.ConnectionString),
-        });
-        await router.InitializeShardAsync("east");
-        await router.InitializeShardAsync("west");
+        await using var router = shards.CreateRouter();
+        var tenants = new TenantStore(router);
+        var (tenant, token) = await tenants.CreateAsync($"west-{Guid.NewGuid():N}"[..20], "west");
+        Assert.Equal("west", await tenants.ShardOfAsync(tenant.Id));
+        Assert.Equal(tenant.Id, (await tenants.AuthenticateAsync(token))?.TenantId);
+        var user = await new UserStore(router).CreateAsync(tenant.Id, "ana");
+        Assert.Equal(1L, await shards.West.ScalarAsync<long>("SELECT count(*) FROM users WHERE id = $1", user.Id));
 
-        var created = new List<(string Shard, long Id)>();
-        for (var i = 0; i < 40; i++)
-        {
-            var shard = i % 2 == 0 ? "east" : "west";
-            var db = shard == "east" ? _east : _west;
-            var (tenant, _) = await new TenantStore(db.DataSource).CreateAsync($"t{i}");
-            created.Add((shard, tenant.Id));
-        }
-
-        foreach (var (shard, id) in created)
-        {
-            Assert.Equal(shard, map.ShardOf(id).Name);
-            // The router's data source really is the database that holds the tenant.
-            await using var cmd = router.For(id).CreateCommand("SELECT count(*) FROM tenants WHERE id = $1");
-            cmd.Parameters.Add(new NpgsqlParameter { Value = id });
-            Assert.Equal(1L, (long)(await cmd.ExecuteScalarAsync())!);
-        }
-        // Round-robin over the range, so a later split of a shard moves a share of its tenants.
-        Assert.True(created.Where(c => c.Shard == "west").Select(c => ShardMap.LogicalShardOf(c.Id)).Distinct().Count() > 10);
+        var before = await shards.East.ScalarAsync<long>("SELECT count(*) FROM tenant_directory");
+        var error = await Assert.ThrowsAsync<BotStoreValidationException>(() => tenants.CreateAsync("nowhere", "north"));
+        Assert.Contains("unknown shard 'north'", error.Message, StringComparison.Ordinal);
+        Assert.Equal(before, await shards.East.ScalarAsync<long>("SELECT count(*) FROM tenant_directory"));
+        await Assert.ThrowsAsync<BotStoreNotFoundException>(() => new UserStore(router).ListAsync(987_654_321));
     }
 
     [Fact]
-    public async Task A_tenants_rows_all_live_on_its_shard()
+    public async Task A_stale_cache_never_acts_on_the_shard_a_tenant_left_the_fence_sends_it_to_the_new_one()
     {
-        var map = ShardMap.Even("east", "west");
-        await using var router = new ShardRouter(map, new Dictionary<string, NpgsqlDataSource>
+        // A router that would trust its cache for an hour: only the fence can tell it the tenant moved.
+        await using var stale = shards.CreateRouter(directoryCacheTime: TimeSpan.FromHours(1));
+        await using var mover = shards.CreateRouter();
+        var (tenant, _) = await new TenantStore(mover).CreateAsync($"moving-{Guid.NewGuid():N}"[..20], "east");
+        await new UserStore(mover).CreateAsync(tenant.Id, "left-behind");
+        Assert.Single((await new UserStore(stale).ListAsync(tenant.Id)).Items); // cached: east
+
+        // What a move does at its switch (without copying: the west copy is empty, which makes the routing visible).
+        await using (var east = new NpgsqlConnection(shards.East.DirectConnectionString + ";Pooling=false"))
         {
-            ["east"] = NpgsqlDataSource.Create(_east.ConnectionString),
-            ["west"] = NpgsqlDataSource.Create(_west.ConnectionString),
-        });
-        await router.InitializeShardAsync("west");
-        var (tenant, _) = await new TenantStore(_west.DataSource).CreateAsync("acme");
-        var home = router.For(tenant.Id);
-        await using (var insert = home.CreateCommand("INSERT INTO bots (tenant_id, id, llm_provider, name) VALUES ($1, $2, 1, 'b')"))
-        {
-            insert.Parameters.Add(new NpgsqlParameter { Value = tenant.Id });
-            insert.Parameters.Add(new NpgsqlParameter { Value = Uuid7.New() });
-            await insert.ExecuteNonQueryAsync();
+            await east.OpenAsync();
+            await using var tx = await east.BeginTransactionAsync();
+            await using (var fence = new NpgsqlCommand("INSERT INTO tenant_fence (tenant_id, moved_to) VALUES ($1, 'west')", east, tx))
+            {
+                fence.Parameters.Add(new NpgsqlParameter { Value = tenant.Id });
+                await fence.ExecuteNonQueryAsync();
+            }
+            await mover.Directory.MoveAsync(tenant.Id, "east", "west", east);
+            await tx.CommitAsync();
         }
-        Assert.Equal(1L, await _west.ScalarAsync<long>("SELECT count(*) FROM bots WHERE tenant_id = $1", tenant.Id));
-        Assert.Equal(0L, await _east.ScalarAsync<long>("SELECT count(*) FROM bots"));
+
+        Assert.Empty((await new UserStore(stale).ListAsync(tenant.Id)).Items);
+        Assert.Equal("west", (await stale.ShardOfAsync(tenant.Id)).Name);
+        // The compare-and-set refuses a switch from a shard the tenant is not on.
+        await Assert.ThrowsAsync<BotStoreConflictException>(() => mover.Directory.MoveAsync(tenant.Id, "east", "west"));
     }
 
-    [Theory]
-    [InlineData("a=0-500 b=600-1024")]
-    [InlineData("a=0-600 b=500-1024")]
-    [InlineData("a=0-512")]
-    [InlineData("a=0-512 a=512-1024")]
-    [InlineData("a:0-1024")]
-    public void A_map_with_gaps_overlaps_or_bad_syntax_is_refused(string items) =>
-        Assert.Throws<BotStoreConfigurationException>(() => ShardMap.Parse(items.Split(' ')));
+    [Fact]
+    public async Task The_move_lock_fences_one_tenant_only_and_a_fence_that_outlasts_lock_timeout_is_unavailable()
+    {
+        await using var router = shards.CreateRouter();
+        var tenants = new TenantStore(router);
+        var (fenced, _) = await tenants.CreateAsync($"fenced-{Guid.NewGuid():N}"[..20], "east");
+        var (other, _) = await tenants.CreateAsync($"other-{Guid.NewGuid():N}"[..20], "east");
+        var users = new UserStore(router);
+
+        await using var mover = new NpgsqlConnection(shards.East.DirectConnectionString + ";Pooling=false");
+        await mover.OpenAsync();
+        await using (var lockIt = new NpgsqlCommand("SELECT pg_advisory_lock($1)", mover))
+        {
+            lockIt.Parameters.Add(new NpgsqlParameter { Value = ShardRouter.MoveLockKey(fenced.Id) });
+            await lockIt.ExecuteNonQueryAsync();
+        }
+        var waiting = users.CreateAsync(fenced.Id, "waits");
+        Assert.Equal("served", (await users.CreateAsync(other.Id, "served")).ExternalId);
+        var error = await Assert.ThrowsAsync<BotStoreUnavailableException>(() => waiting);
+        Assert.Contains("being moved", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0L, await shards.East.ScalarAsync<long>("SELECT count(*) FROM users WHERE tenant_id = $1", fenced.Id));
+
+        await using (var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock_all()", mover))
+            await unlock.ExecuteNonQueryAsync();
+        Assert.Equal("after", (await users.CreateAsync(fenced.Id, "after")).ExternalId);
+    }
 
     [Fact]
-    public void An_even_map_covers_every_logical_shard_once()
+    public async Task Two_shards_with_one_name_or_a_bad_name_are_refused()
     {
-        var map = ShardMap.Even("a", "b", "c");
-        Assert.Equal(ShardMap.LogicalShards, map.Shards.Sum(s => s.To - s.From));
-        Assert.Equal("c", map.ShardOf(1023).Name);
-        Assert.Equal("a", map.ShardOf(1024).Name);
+        await using var a = shards.East.CreateDirect();
+        Assert.Throws<BotStoreConfigurationException>(() => new ShardRouter([new Shard("east", a), new Shard("east", a)]));
+        Assert.Throws<BotStoreConfigurationException>(() => new ShardRouter([new Shard("East!", a)]));
+        Assert.Throws<BotStoreValidationException>(() => new ShardRouter([new Shard("east", a)], directoryShard: "west"));
     }
 }

@@ -15,10 +15,13 @@ internal sealed class DataPlan
 
     private readonly long[] _userStart;
 
+    // Migration 0020's id formula: n * 1024 + a logical shard of the database's range.
+    private const int LogicalShards = 1024;
+
     private readonly int _logicalFrom;
     private readonly int _logicalSpan;
 
-    public DataPlan(LoadOptions options, long tenantBase, int logicalFrom = 0, int logicalTo = Sharding.ShardMap.LogicalShards)
+    public DataPlan(LoadOptions options, long tenantBase, int logicalFrom = 0, int logicalTo = LogicalShards)
     {
         Options = options;
         TenantBase = tenantBase;
@@ -73,7 +76,7 @@ internal sealed class DataPlan
     public long TenantId(int tenant)
     {
         var n = TenantBase + tenant + 1;
-        return n * Sharding.ShardMap.LogicalShards + _logicalFrom + n % _logicalSpan;
+        return n * LogicalShards + _logicalFrom + n % _logicalSpan;
     }
 
     public int TasksOn(int day) => (int)Math.Round(MessagesPerDay[day] / 40.0);

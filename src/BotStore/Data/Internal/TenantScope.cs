@@ -6,14 +6,17 @@ namespace BotStore.Data.Internal;
 /// <summary>
 /// Runs SQL as one tenant. Every tenant-scoped statement travels in a batch behind
 /// <see cref="ScopeSql"/>, which switches the transaction to the <c>botstore_app</c> role (no superuser, no
-/// BYPASSRLS, so row-level security applies) and sets the tenant the policies compare with. A batch is one round
+/// BYPASSRLS, so row-level security applies), sets the tenant the policies compare with, and enters the tenant on
+/// this shard (<c>botstore_enter_tenant</c>, migration 0024: waits while a move fences the tenant, fails with BS001
+/// when the tenant has left this shard, see <see cref="Sharding.ShardRouter"/>). A batch is one round
 /// trip and one implicit transaction, and both settings end with it, so this works through PgBouncer in
 /// transaction mode. The statements still filter by tenant_id themselves: the policy is the second wall, not the
 /// first.
 /// </summary>
 internal static class TenantScope
 {
-    public const string ScopeSql = "SELECT set_config('role', 'botstore_app', true), set_config('botstore.tenant_id', $1, true)";
+    public const string ScopeSql =
+        "SELECT set_config('role', 'botstore_app', true), set_config('botstore.tenant_id', $1, true), botstore_enter_tenant($1::bigint)";
 
     /// <summary>A batch on the data source whose first command scopes it to <paramref name="tenantId"/>.</summary>
     public static NpgsqlBatch Batch(NpgsqlDataSource dataSource, long tenantId)

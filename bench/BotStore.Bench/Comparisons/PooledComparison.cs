@@ -1,0 +1,101 @@
+using BotStore.Data;
+using BotStore.Data.Internal;
+using BotStore.Sharding;
+using BotStore.Tooling.PgBouncer;
+
+namespace BotStore.Bench.Comparisons;
+
+/// <summary>
+/// The hot path through PgBouncer in transaction mode (the pooled deployment of issue 10): the library's appends and
+/// history reads with tenant traffic through a real PgBouncer, against pgbench -M prepared running the same SQL
+/// directly; and the cost of the tenant fence, the scope statement with and without botstore_enter_tenant.
+/// </summary>
+internal sealed class PooledComparison : IComparison
+{
+    private const string Pooled = "library via PgBouncer";
+    private const string Direct = "library direct";
+    private const string Prepared = "pgbench -M prepared";
+    private const string WithFence = "scope + fence";
+    private const string WithoutFence = "scope alone";
+
+    public string Name => "pooled";
+
+    public string Description =>
+        "The hot path through PgBouncer (/usr/sbin/pgbouncer, transaction mode, default_pool_size = 50, the seed's other settings): " +
+        "library via PgBouncer = MessageStore.HistoryAsync / AppendAsync over a ShardRouter whose tenant traffic goes through PgBouncer " +
+        "(ThroughPgBouncer: nothing prepared by the client, no reset; history and mark-read are PL/pgSQL functions whose plans each server " +
+        "connection caches); library direct = the same over a direct pool (automatic preparation); both against pgbench -M prepared running " +
+        "the append and history SQL directly (the best PostgreSQL does with that SQL). Target: via PgBouncer ≥ 0.8x. " +
+        "Fence: pgbench -M prepared running the tenant scope statement with botstore_enter_tenant (shared advisory lock + fence probe) " +
+        "against the same statement without it: the fence's cost per transaction.";
+
+    public async Task<IReadOnlyList<Figure>> RunAsync(BenchContext context, CancellationToken ct)
+    {
+        await context.EnsureMessagesAsync(context.Options.Messages, ct);
+        await context.ExecuteAsync(Workloads.Uuid7Function, ct);
+        var sessions = await context.SessionsAsync(Workloads.SessionCount, ct);
+        await using var bouncer = await PgBouncerProcess.StartAsync(context.ConnectionString, poolSize: 50);
+        await using var pooledSource = (ConnectionSettings.Default with { MinConnections = 0, ThroughPgBouncer = true })
+            .CreateDataSource(bouncer.ConnectionString, "botstore-bench-pooled");
+        var pooled = new MessageStore(new ShardRouter([new Shard(ShardRouter.DefaultShardName, pooledSource, context.DataSource)]));
+        var direct = new MessageStore(context.DataSource);
+        var duration = TimeSpan.FromSeconds(context.Options.Seconds);
+        var figures = new List<Figure>();
+        foreach (var asked in context.Options.Clients)
+        {
+            var (allowed, _) = await context.ClientsAllowedAsync(ct);
+            var n = Math.Min(asked, allowed);
+            foreach (var (what, script, pooledSide, directSide) in new (string, Func<BenchSession, string>, Func<int, Task<Func<Task>>>, Func<int, Task<Func<Task>>>)[]
+            {
+                ("history", Workloads.HistoryScript, i => ConversationClients.StoreHistory(pooled, sessions, i), i => ConversationClients.StoreHistory(direct, sessions, i)),
+                ("append", Workloads.AppendScript, i => ConversationClients.StoreAppend(pooled, sessions, i), i => ConversationClients.StoreAppend(direct, sessions, i)),
+            })
+            {
+                var runs = new Dictionary<string, List<LoadRun>> { [Pooled] = [], [Direct] = [], [Prepared] = [] };
+                var scripts = sessions.Select(script).ToArray();
+                for (var run = 0; run < context.Options.Runs; run++)
+                {
+                    BenchContext.Say($"pooled {what}, {n} clients, run {run + 1}/{context.Options.Runs}");
+                    runs[Prepared].Add(await LoadRun.PgbenchAsync(context.Tools, scripts, n, duration, ct, "prepared"));
+                    runs[Pooled].Add(await LoadRun.ClientsAsync(n, duration, pooledSide, ct));
+                    runs[Direct].Add(await LoadRun.ClientsAsync(n, duration, directSide, ct));
+                    context.DataSource.Clear();
+                    pooledSource.Clear();
+                }
+                foreach (var side in new[] { Pooled, Direct })
+                {
+                    figures.Add(new Figure(Name, $"{what}, {n} clients: throughput", "ops/s", side, new Sample(runs[side].Select(r => r.Throughput)),
+                        Prepared, new Sample(runs[Prepared].Select(r => r.Throughput)), side == Pooled ? new Target(0.8, Better.Higher) : null));
+                    figures.Add(new Figure(Name, $"{what}, {n} clients: p99", "ms", side, FlatnessComparison.Ms(runs[side], r => r.P99),
+                        Prepared, FlatnessComparison.Ms(runs[Prepared], r => r.P99)));
+                }
+            }
+        }
+        figures.AddRange(await FenceAsync(context, sessions, duration, ct));
+        return figures;
+    }
+
+    // The scope statement as the stores send it, with the tenant inlined, with and without the fence.
+    private async Task<IEnumerable<Figure>> FenceAsync(BenchContext context, IReadOnlyList<BenchSession> sessions, TimeSpan duration, CancellationToken ct)
+    {
+        var n = Math.Min(context.Options.Clients.Min(), (await context.ClientsAllowedAsync(ct)).Allowed);
+        string Script(BenchSession s, bool fence) =>
+            (fence ? TenantScope.ScopeSql : TenantScope.ScopeSql[..TenantScope.ScopeSql.IndexOf(", botstore_enter_tenant", StringComparison.Ordinal)])
+            .Replace("$1", $"'{s.TenantId}'", StringComparison.Ordinal) + ";";
+        var with = new List<LoadRun>();
+        var without = new List<LoadRun>();
+        for (var run = 0; run < context.Options.Runs; run++)
+        {
+            BenchContext.Say($"fence, {n} clients, run {run + 1}/{context.Options.Runs}");
+            with.Add(await LoadRun.PgbenchAsync(context.Tools, sessions.Select(s => Script(s, true)).ToArray(), n, duration, ct, "prepared"));
+            without.Add(await LoadRun.PgbenchAsync(context.Tools, sessions.Select(s => Script(s, false)).ToArray(), n, duration, ct, "prepared"));
+        }
+        return
+        [
+            new Figure(Name, $"tenant scope, {n} clients: throughput", "tx/s", WithFence, new Sample(with.Select(r => r.Throughput)),
+                WithoutFence, new Sample(without.Select(r => r.Throughput))),
+            new Figure(Name, $"tenant scope, {n} clients: p50", "ms", WithFence, FlatnessComparison.Ms(with, r => r.P50),
+                WithoutFence, FlatnessComparison.Ms(without, r => r.P50)),
+        ];
+    }
+}
