@@ -39,6 +39,7 @@ internal static class BenchCommand
         }
         bench.Subcommands.Add(IngestStepsCommand());
         bench.Subcommands.Add(PgBenchScriptsCommand());
+        bench.Subcommands.Add(MoveCommand());
         return bench;
     }
 
@@ -58,6 +59,26 @@ internal static class BenchCommand
                 throw new BotStoreValidationException($"--ingest-rows and --batch must be positive, --ingest-rows at most {int.MaxValue}");
             await using var target = await DatabaseTarget.OpenAsync(parseResult, ct);
             await IngestSteps.RunAsync(target.DataSource, (int)rows, parseResult.GetValue(batch), ct);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command MoveCommand()
+    {
+        var source = new Argument<string>("source") { Description = "URL of the database the tenant starts on (wal_level = logical)" };
+        var target = new Argument<string>("target") { Description = "URL of the database it moves to" };
+        var messages = new Option<int>("--move-messages") { Description = "messages of the moved tenant (default 1,000,000)", DefaultValueFactory = _ => 1_000_000 };
+        var command = new Command("move",
+            "A tenant move under load: a tenant with --move-messages messages on SOURCE, one client appending to it throughout, moved to TARGET: the copy's rows/s beside the same rows loaded by COPY, the catch-up time and the fence.")
+        {
+            source, target, messages,
+        };
+        command.Runs(async (parseResult, ct) =>
+        {
+            if (parseResult.GetValue(messages) < 1)
+                throw new BotStoreValidationException("--move-messages must be positive");
+            await MoveBench.RunAsync(parseResult.GetValue(source)!, parseResult.GetValue(target)!, parseResult.GetValue(messages));
             return ExitCodes.Ok;
         });
         return command;
