@@ -9,21 +9,17 @@ internal static class PgBouncerCommand
 {
     public static Command Create()
     {
-        // Not --database: every verb's --database names the one database BotStore uses (the default here).
-        var shards = new Option<string[]>("--shard")
-        {
-            Description = "a shard PgBouncer serves: postgres:// URL or connection string, alias=URL to name it; repeat for each (default: the one database, --database)",
-            AllowMultipleArgumentsPerToken = false,
-        };
         var listenPort = new Option<int>("--listen-port") { Description = "listen_port", DefaultValueFactory = _ => 6432 };
         var userlist = new Option<string?>("--userlist") { Description = "write the userlist (plain passwords, mode 0600) to this file and point auth_file at it" };
         var config = new Command("config", "Print a pgbouncer.ini for transaction pooling with the seed's settings (pool_mode = transaction, default_pool_size = 50, ...).")
         {
-            shards, listenPort, userlist,
+            listenPort, userlist,
         };
         config.Runs(async (parseResult, ct) =>
         {
-            var urls = parseResult.GetValue(shards) is { Length: > 0 } given ? given : [await DefaultDatabaseAsync(parseResult, ct)];
+            // The shards every verb takes (--shard NAME=URL, or BotStore:Shards), each a database of PgBouncer's; else the one database.
+            var named = ShardTargets.Named(parseResult, ShardTargets.Configuration());
+            var urls = named.Count > 0 ? named.Select(s => $"{s.Name}={s.Url}").ToArray() : [await DefaultDatabaseAsync(parseResult, ct)];
             var file = parseResult.GetValue(userlist);
             var pgbouncer = PgBouncerConfig.ForDatabases(urls) with { ListenPort = parseResult.GetValue(listenPort) };
             if (file is not null)
