@@ -68,7 +68,7 @@ public sealed partial class DatabaseReports
                     : $"open longer than {t.LongTransaction.TotalMinutes:0} minutes (they hold back vacuum): {Names(longXacts.Select(g => $"{g.User}@{g.Database} {g.State} {g.OldestTransactionSeconds:0} s"))}"),
                 new("lock_waits", "Lock waits", waiting == 0, waiting == 0
                     ? "no session waits for a lock"
-                    : $"{waiting} sessions wait for a lock now"),
+                    : $"{waiting} sessions wait for a lock now: {Names(connections.Groups.Where(g => g.WaitingOnLocks > 0).Select(g => $"{g.User}@{g.Database} ({g.WaitingOnLocks})"))}"),
                 new("slow_query_log", "Slow-query log", slowLog >= 0 && lockLog, slowLog >= 0 && lockLog
                     ? $"statements over {slowLog} ms and lock waits are logged"
                     : $"log_min_duration_statement = {slowLog}, log_lock_waits = {settings["log_lock_waits"]}: set 100 and on to see slow statements and lock waits"),

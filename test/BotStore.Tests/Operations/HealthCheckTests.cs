@@ -68,8 +68,9 @@ public sealed class HealthCheckTests(TestDatabase db) : IClassFixture<TestDataba
         }));
         await tx.RollbackAsync();
         await waiting;
+        // The check is the server's: other databases' waits (other test classes run at once) may be listed, this one's not.
         var after = (await reports.HealthChecksAsync(thresholds)).ToDictionary(c => c.Name);
-        Assert.True(after["lock_waits"].Ok, after["lock_waits"].Detail);
+        Assert.True(after["lock_waits"].Ok || !after["lock_waits"].Detail.Contains($"@{db.Name} (", StringComparison.Ordinal), after["lock_waits"].Detail);
     }
 
     [Fact]
