@@ -23,7 +23,8 @@ public sealed record LoggingOptions
 /// <summary>
 /// Configures logging the way <c>serve</c> logs: the console with UTC date and time, in <see cref="LoggingOptions.Format"/>,
 /// levels from the standard <c>Logging</c> section (e.g. <c>Logging:LogLevel:Npgsql=Debug</c>), ASP.NET Core's own
-/// per-request lines off (BotStore writes one line per request itself, see <see cref="RequestMetrics"/>).
+/// per-request lines and Npgsql's per-command lines off unless that section turns them on (BotStore writes one line per
+/// request itself, see <see cref="RequestMetrics"/>).
 /// </summary>
 public static class ServeLogging
 {
@@ -31,9 +32,12 @@ public static class ServeLogging
     public static ILoggingBuilder Configure(ILoggingBuilder logging, LoggingOptions options, IConfiguration? configuration = null)
     {
         logging.ClearProviders();
+        // Defaults first, so the Logging section can override them (of rules equally specific, the last one wins).
+        // Npgsql logs every command at Information: one line per statement is a debugging aid, not a server log.
+        logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        logging.AddFilter("Npgsql", LogLevel.Warning);
         if (configuration is not null)
             logging.AddConfiguration(configuration.GetSection("Logging"));
-        logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         if (options.Format == LogFormat.Json)
         {
             logging.AddJsonConsole(o =>
