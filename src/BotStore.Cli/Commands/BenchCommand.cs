@@ -110,7 +110,9 @@ internal static class BenchCommand
             report = await BenchSuite.RunAsync(context, comparisons, parseResult.GetValue(Remark), ct);
 
         Directory.CreateDirectory(options.OutputDirectory);
-        var stem = Path.Combine(options.OutputDirectory, $"{report.Started:yyyy-MM-dd}-{Environment.MachineName}");
+        // One comparison's report is named after it, so it does not replace the day's full report (bench all).
+        var only = comparisons.Count == 1 ? $"-{comparisons[0].Name}" : "";
+        var stem = Path.Combine(options.OutputDirectory, $"{report.Started:yyyy-MM-dd}-{Environment.MachineName}{only}");
         var chartProblem = await GnuplotChart.WriteAsync(Path.GetFullPath(stem + ".png"), report.Figures,
             $"BotStore bench {report.Started:yyyy-MM-dd} {Environment.MachineName}{(options.Quick ? " (quick)" : "")}: ratios of medians", ct);
         await File.WriteAllTextAsync(stem + ".md", MarkdownReport.Render(report, chartProblem is null ? Path.GetFileName(stem + ".png") : null), ct);
