@@ -63,7 +63,7 @@ internal sealed partial class PooledComparison : IComparison
                 {
                     BenchContext.Say($"pooled {what}, {n} clients, run {run + 1}/{context.Options.Runs}");
                     runs[Prepared].Add(await SideAsync(Prepared, () => LoadRun.PgbenchAsync(context.Tools, scripts, n, duration, ct, "prepared")));
-                    runs[Pooled].Add(await SideAsync(Pooled, () => LoadRun.ClientsAsync(n, duration, pooledSide, ct)));
+                    runs[Pooled].Add(await SideAsync(Pooled, () => LoadRun.ClientsAsync(n, duration, pooledSide, ct), () => LastLines(bouncer.Log)));
                     runs[Direct].Add(await SideAsync(Direct, () => LoadRun.ClientsAsync(n, duration, directSide, ct)));
                     context.DataSource.Clear();
                     pooledSource.Clear();
@@ -104,7 +104,7 @@ internal sealed partial class PooledComparison : IComparison
     }
 
     // A failed run names its side (a timeout of one side once failed the comparison without saying which).
-    private static async Task<LoadRun> SideAsync(string side, Func<Task<LoadRun>> run)
+    private static async Task<LoadRun> SideAsync(string side, Func<Task<LoadRun>> run, Func<string>? context = null)
     {
         try
         {
@@ -112,9 +112,12 @@ internal sealed partial class PooledComparison : IComparison
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            throw new BotStoreException($"{side}: {ex.Message}", ex);
+            throw new BotStoreException($"{side}: {ex.Message}{(context is null ? "" : $" (PgBouncer's log ends: {context()})")}", ex);
         }
     }
+
+    private static string LastLines(string log) =>
+        string.Join(" | ", log.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).TakeLast(8));
 
     // The scope statement as the stores send it, with the tenant inlined, with and without the fence.
     private async Task<IEnumerable<Figure>> FenceAsync(BenchContext context, IReadOnlyList<BenchSession> sessions, TimeSpan duration, CancellationToken ct)
