@@ -9,7 +9,7 @@ namespace BotStore.Server.Dashboard;
 
 /// <summary>
 /// The operator's dashboard at <c>/dashboard</c> (overview and checks, space, partitions, queries, maintenance,
-/// tenants; behind the administrator token) and the API reference at <c>/docs</c>. Everything a page needs is
+/// tenants, and shards when there are several; behind the administrator token) and the API reference at <c>/docs</c>. Everything a page needs is
 /// served by this server: no request leaves the machine.
 /// </summary>
 public static class DashboardEndpoints
@@ -51,12 +51,13 @@ public static class DashboardEndpoints
         pages.MapGet("/space", (HttpContext http, bool? audit, CancellationToken ct) => SpacePage.RenderAsync(http, audit, ct));
         pages.MapGet("/partitions", PartitionsPage.RenderAsync);
         pages.MapGet("/queries", (HttpContext http, string? order, bool? reset, CancellationToken ct) => QueriesPage.RenderAsync(http, order, reset, ct));
-        pages.MapGet("/queries/explain", (HttpContext http, long? id, CancellationToken ct) => QueriesPage.ExplainFormAsync(http, id, ct));
+        pages.MapGet("/queries/explain", (HttpContext http, long? id, string? shard, CancellationToken ct) => QueriesPage.ExplainFormAsync(http, id, shard, ct));
         pages.MapPost("/queries/explain", QueriesPage.ExplainAsync);
         pages.MapPost("/queries/reset", QueriesPage.ResetAsync);
         pages.MapGet("/maintenance", MaintenancePage.RenderAsync);
         pages.MapPost("/maintenance/run", MaintenancePage.RunAsync);
         pages.MapGet("/tenants", TenantsPage.RenderAsync);
+        pages.MapGet("/shards", ShardsPage.RenderAsync);
         pages.MapPost("/sign-out", DashboardAuth.SignOutAsync);
 
         // Scalar serves its bundled script itself (scalar.js under /docs/). Its default fonts come from Scalar's CDN,

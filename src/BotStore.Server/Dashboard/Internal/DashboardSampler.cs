@@ -1,5 +1,7 @@
 using BotStore.Monitoring;
 using BotStore.Server.Internal;
+using BotStore.Server.Operations;
+using BotStore.Sharding;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -10,11 +12,12 @@ internal sealed record Sample(DateTimeOffset At, int ServerConnections, long Com
     long Requests, double RequestSeconds);
 
 /// <summary>
-/// Samples the database (<see cref="DatabaseReports.StatisticsAsync"/>) and this server's request totals every
+/// Samples the database (<see cref="DatabaseReports.StatisticsAsync"/> of every shard, summed) and this server's request totals every
 /// <see cref="DashboardOptions.SampleInterval"/> into a ring of the last <see cref="DashboardOptions.SampleHistory"/>,
-/// so the dashboard's charts work without Prometheus. Memory only: a restart starts the charts afresh.
+/// so the dashboard's charts work without Prometheus. Memory only: a restart starts the charts afresh. A sample that
+/// misses a shard is skipped (a gap in the charts), so a shard that is away never shows as a drop in the sums.
 /// </summary>
-internal sealed partial class DashboardSampler(DatabaseReports reports, RequestMetricsRecorder requests, DashboardOptions options,
+internal sealed partial class DashboardSampler(OperationsShards shards, RequestMetricsRecorder requests, DashboardOptions options,
     TimeProvider clock, ILogger<DashboardSampler> logger) : BackgroundService
 {
     private readonly Queue<Sample> _ring = new();
@@ -44,7 +47,12 @@ internal sealed partial class DashboardSampler(DatabaseReports reports, RequestM
     {
         try
         {
-            var s = await reports.StatisticsAsync(ct);
+            var answers = await shards.EachAsync((shard, t) => shard.Reports.StatisticsAsync(t), ct);
+            if (answers.FirstOrDefault(a => a.Error is not null) is { } failed)
+                throw shards.Several ? ShardRouter.ShardError(failed.Shard, failed.Error!) : failed.Error!;
+            var all = answers.Select(a => a.Value!).ToList();
+            var s = (ServerConnections: all.Sum(x => x.ServerConnections), CommittedTransactions: all.Sum(x => x.CommittedTransactions),
+                DatabaseBytes: all.Sum(x => x.DatabaseBytes));
             var (count, seconds) = requests.Totals();
             var capacity = Math.Max(2, (int)(options.SampleHistory / options.SampleInterval));
             lock (_lock)
