@@ -1,5 +1,6 @@
 using BotStore.Server.Dashboard.Internal;
 using BotStore.Server.Internal;
+using BotStore.Server.Operations;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -31,7 +32,9 @@ public static class DashboardEndpoints
     private static IServiceCollection AddServices(this IServiceCollection services)
     {
         services.TryAddSingleton<DashboardSampler>();
-        services.AddHostedService(sp => sp.GetRequiredService<DashboardSampler>());
+        // Sampled by the server's one scheduler (the operations' Quartz scheduler), in every instance.
+        services.AddSingleton(sp => new InstanceJob("dashboard-sample", sp.GetRequiredService<DashboardOptions>().SampleInterval,
+            sp.GetRequiredService<DashboardSampler>().SampleOnceAsync));
         services.AddAntiforgery(DashboardAuth.ConfigureAntiforgery);
         services.AddAuthentication().AddCookie(DashboardAuth.Scheme);
         services.AddOptions<CookieAuthenticationOptions>(DashboardAuth.Scheme)

@@ -2,7 +2,6 @@ using BotStore.Monitoring;
 using BotStore.Server.Internal;
 using BotStore.Server.Operations;
 using BotStore.Sharding;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace BotStore.Server.Dashboard.Internal;
@@ -18,7 +17,7 @@ internal sealed record Sample(DateTimeOffset At, int ServerConnections, long Com
 /// misses a shard is skipped (a gap in the charts), so a shard that is away never shows as a drop in the sums.
 /// </summary>
 internal sealed partial class DashboardSampler(OperationsShards shards, RequestMetricsRecorder requests, DashboardOptions options,
-    TimeProvider clock, ILogger<DashboardSampler> logger) : BackgroundService
+    TimeProvider clock, ILogger<DashboardSampler> logger)
 {
     private readonly Queue<Sample> _ring = new();
     private readonly Lock _lock = new();
@@ -33,17 +32,8 @@ internal sealed partial class DashboardSampler(OperationsShards shards, RequestM
         }
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.SampleInterval, clock);
-        do
-        {
-            await SampleOnceAsync(stoppingToken);
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
-
-    private async Task SampleOnceAsync(CancellationToken ct)
+    /// <summary>Takes one sample; a job of the operations scheduler (<see cref="InstanceJob"/>) runs it every <see cref="DashboardOptions.SampleInterval"/>.</summary>
+    public async Task SampleOnceAsync(CancellationToken ct)
     {
         try
         {
