@@ -34,7 +34,7 @@ public sealed class DashboardSite : IAsyncLifetime
         await Database.InitializeAsync();
         var options = new ServeOptions { Urls = $"http://127.0.0.1:{TestCluster.FreePort()}" };
         // Partitions are left to the tests (no run at start that could race them); samples every second for the charts.
-        _app = ServeApp.Build(Database.DataSource, options, ["--Dashboard:SampleInterval=00:00:01", "--Operations:RunPartitionsAtStart=false"]);
+        _app = ServeApp.Build(Database.DataSource, options, ["--BotStore:Dashboard:SampleInterval=00:00:01", "--BotStore:Operations:RunPartitionsAtStart=false"]);
         await _app.StartAsync();
         BaseAddress = new Uri(_app.Urls.First());
         var tenants = new TenantStore(Database.DataSource);

@@ -29,7 +29,7 @@ public sealed class ShardedDashboardSite : IAsyncLifetime
         await Shards.InitializeAsync();
         Router = Shards.CreateRouter();
         var options = new ServeOptions { Urls = $"http://127.0.0.1:{TestCluster.FreePort()}" };
-        _app = ServeApp.Build(Router, options, ["--Dashboard:SampleInterval=00:00:01", "--Operations:RunPartitionsAtStart=false"]);
+        _app = ServeApp.Build(Router, options, ["--BotStore:Dashboard:SampleInterval=00:00:01", "--BotStore:Operations:RunPartitionsAtStart=false"]);
         await _app.StartAsync();
         BaseAddress = new Uri(_app.Urls.First());
         var tenants = new TenantStore(Router);
