@@ -63,8 +63,14 @@ public sealed partial class OperationsHostedService(OperationsOptions options, P
             foreach (var job in instance)
             {
                 q.AddJob(job.Name, (Func<CancellationToken, Task>)(ct => RunGuardedAsync(job.Name, job.RunAsync, ct)), j => j.DisallowConcurrentExecution());
-                q.AddTrigger(t => t.ForJob(job.Name).WithIdentity(job.Name).StartNow()
-                    .WithSimpleSchedule(s => s.WithInterval(job.Interval).RepeatForever()));
+                q.AddTrigger(t =>
+                {
+                    t.ForJob(job.Name).WithIdentity(job.Name);
+                    if (job.Cron is { } cron)
+                        t.WithCronSchedule(cron.CronExpressionString, c => c.InTimeZone(TimeZoneInfo.Utc));
+                    else
+                        t.StartNow().WithSimpleSchedule(s => s.WithInterval(job.Interval).RepeatForever());
+                });
             }
         }).Build();
         _scheduler = await _factory.GetScheduler(cancellationToken);
@@ -74,7 +80,12 @@ public sealed partial class OperationsHostedService(OperationsOptions options, P
         if (sweep is not null)
             LogSweepScheduled(sweep.Options.Interval, sweep.Options.BatchSize);
         foreach (var job in instance)
-            LogInstanceJobScheduled(job.Name, job.Interval);
+        {
+            if (job.Cron is { } cron)
+                LogScheduled(job.Name, cron.CronExpressionString, cron.GetNextValidTimeAfter(DateTimeOffset.UtcNow));
+            else
+                LogInstanceJobScheduled(job.Name, job.Interval);
+        }
         if (options.Enabled && options.RunPartitionsAtStart)
         {
             if (schedules.Any(s => s.Name == "partitions"))
