@@ -71,7 +71,7 @@ internal static class BenchCommand
     {
         var source = new Argument<string>("source") { Description = "URL of the database the tenant starts on (wal_level = logical)" };
         var target = new Argument<string>("target") { Description = "URL of the database it moves to" };
-        var messages = new Option<int>("--move-messages") { Description = "messages of the moved tenant (default 1,000,000)", DefaultValueFactory = _ => 1_000_000 };
+        var messages = CountOption.Create("--move-messages", "messages of the moved tenant", 1_000_000);
         var command = new Command("move",
             "A tenant move under load: a tenant with --move-messages messages on SOURCE, one client appending to it throughout, moved to TARGET: the copy's rows/s beside the same rows loaded by COPY, the catch-up time and the fence.")
         {
@@ -79,9 +79,10 @@ internal static class BenchCommand
         };
         command.Runs(async (parseResult, ct) =>
         {
-            if (parseResult.GetValue(messages) < 1)
-                throw new BotStoreValidationException("--move-messages must be positive");
-            await MoveBench.RunAsync(parseResult.GetValue(source)!, parseResult.GetValue(target)!, parseResult.GetValue(messages));
+            var count = parseResult.GetValue(messages);
+            if (count is < 1 or > int.MaxValue)
+                throw new BotStoreValidationException($"--move-messages must be between 1 and {int.MaxValue:N0}");
+            await MoveBench.RunAsync(parseResult.GetValue(source)!, parseResult.GetValue(target)!, (int)count);
             return ExitCodes.Ok;
         });
         return command;
@@ -113,7 +114,9 @@ internal static class BenchCommand
             report = await BenchSuite.RunAsync(context, comparisons, parseResult.GetValue(Remark), ct);
 
         Directory.CreateDirectory(options.OutputDirectory);
-        var stem = Path.Combine(options.OutputDirectory, $"{report.Started:yyyy-MM-dd}-{Environment.MachineName}");
+        // One comparison's report is named after it, so it does not replace the day's full report (bench all).
+        var only = comparisons.Count == 1 ? $"-{comparisons[0].Name}" : "";
+        var stem = Path.Combine(options.OutputDirectory, $"{report.Started:yyyy-MM-dd}-{Environment.MachineName}{only}");
         var chartProblem = await GnuplotChart.WriteAsync(Path.GetFullPath(stem + ".png"), report.Figures,
             $"BotStore bench {report.Started:yyyy-MM-dd} {Environment.MachineName}{(options.Quick ? " (quick)" : "")}: ratios of medians", ct);
         await File.WriteAllTextAsync(stem + ".md", MarkdownReport.Render(report, chartProblem is null ? Path.GetFileName(stem + ".png") : null), ct);

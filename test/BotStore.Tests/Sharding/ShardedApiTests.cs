@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using BotStore.Data;
 using BotStore.Enums;
@@ -146,28 +145,5 @@ public sealed class ShardedApiTests(TwoShards shards) : IClassFixture<TwoShards>
         return (await new SessionStore(router).CreateAsync(tenantId, user.Id, bot.Id, ChannelType.Web)).Id;
     }
 
-    private static async Task<Api> ApiAsync(ShardRouter router)
-    {
-        var app = ServeApp.Build(router, new ServeOptions { Urls = $"http://127.0.0.1:{TestCluster.FreePort()}" });
-        await app.StartAsync();
-        return new Api(app, router);
-    }
-
-    private sealed class Api(WebApplication app, ShardRouter router) : IAsyncDisposable
-    {
-        public async Task<HttpClient> TenantAsync(string shard)
-        {
-            var (tenant, token) = await new TenantStore(router).CreateAsync($"api-{Guid.NewGuid():N}"[..20], shard);
-            var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
-            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-            client.DefaultRequestHeaders.Add("X-Test-Tenant", tenant.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            return client;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await app.StopAsync();
-            await app.DisposeAsync();
-        }
-    }
+    private static Task<ShardedApi> ApiAsync(ShardRouter router) => ShardedApi.StartAsync(router);
 }
