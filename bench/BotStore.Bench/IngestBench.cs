@@ -17,14 +17,24 @@ internal sealed class IngestBench(NpgsqlDataSource dataSource, long tenantId, Gu
     private readonly MessageStore _messages = new(dataSource);
     private readonly AnalyticsStore _events = new(dataSource);
 
-    public static async Task<IngestBench> CreateAsync(NpgsqlDataSource dataSource, int batchSize)
+    /// <summary>A tenant of its own with <paramref name="sessionCount"/> sessions, which the rows visit in turn.</summary>
+    public static async Task<IngestBench> CreateAsync(NpgsqlDataSource dataSource, int batchSize, int sessionCount)
     {
         var (tenant, _) = await new TenantStore(dataSource).CreateAsync($"bench-{Guid.NewGuid():N}"[..20]);
         var bot = await new BotRegistry(dataSource).CreateAsync(tenant.Id, "bench", LlmProvider.Anthropic);
         var user = await new UserStore(dataSource).CreateAsync(tenant.Id, "bench-user");
-        var sessions = new Guid[100];
-        for (var i = 0; i < sessions.Length; i++)
-            sessions[i] = (await new SessionStore(dataSource).CreateAsync(tenant.Id, user.Id, bot.Id, ChannelType.Api)).Id;
+        var sessions = Enumerable.Range(0, sessionCount).Select(_ => Uuid7.New()).ToArray();
+        await using (var insert = dataSource.CreateCommand("""
+            INSERT INTO user_sessions (tenant_id, created_at, last_activity_at, id, user_id, bot_id, channel)
+            SELECT $1, now(), now(), s, $3, $4, 0 FROM unnest($2::uuid[]) s
+            """))
+        {
+            insert.Parameters.Add(new NpgsqlParameter { Value = tenant.Id });
+            insert.Parameters.Add(new NpgsqlParameter { Value = sessions });
+            insert.Parameters.Add(new NpgsqlParameter { Value = user.Id });
+            insert.Parameters.Add(new NpgsqlParameter { Value = bot.Id });
+            await insert.ExecuteNonQueryAsync();
+        }
         return new IngestBench(dataSource, tenant.Id, user.Id, sessions, batchSize);
     }
 
@@ -56,7 +66,29 @@ internal sealed class IngestBench(NpgsqlDataSource dataSource, long tenantId, Gu
             await batch(Math.Min(batchSize, rows - done));
             times.Add(one.Elapsed.TotalMilliseconds);
         }
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {Median(times):F1} | {rows / all.Elapsed.TotalSeconds:N0} |"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {Median(times):F1} | {rows / all.Elapsed.TotalSeconds:N0} | |"));
+    }
+
+    /// <summary>
+    /// The direct-COPY path taken apart (<paramref name="timed"/> runs one batch with its steps timed): each step's
+    /// median wall time per batch and the client's CPU time in it.
+    /// </summary>
+    public async Task RunDirectStepsAsync<T>(string name, int rows, Func<int, List<T>> make,
+        Func<NpgsqlDataSource, long, List<T>, BatchLaps, CancellationToken, Task<int>> timed)
+    {
+        await timed(dataSource, tenantId, make(Math.Min(batchSize, 500)), new BatchLaps(), CancellationToken.None); // warm-up
+        var laps = new BatchLaps();
+        var wall = TimeSpan.Zero;
+        for (var done = 0; done < rows; done += batchSize)
+        {
+            var batch = make(Math.Min(batchSize, rows - done));
+            var one = Stopwatch.StartNew();
+            await timed(dataSource, tenantId, batch, laps, CancellationToken.None);
+            wall += one.Elapsed;
+        }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name}: direct COPY, steps timed | {wall.TotalMilliseconds / Math.Ceiling(rows / (double)batchSize):F1} | {rows / wall.TotalSeconds:N0} | |"));
+        foreach (var (step, times) in laps.Steps)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name}, direct step: {step} | {Median(times.Wall):F1} | | {Median(times.Cpu):F1} |"));
     }
 
     /// <summary>The COPY path taken apart: each step's median time per batch.</summary>
@@ -84,7 +116,7 @@ internal sealed class IngestBench(NpgsqlDataSource dataSource, long tenantId, Gu
             Lap(steps["COMMIT"], clock);
         }
         foreach (var (step, times) in steps)
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name}, step: {step} | {Median(times):F1} | |"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name}, step: {step} | {Median(times):F1} | | |"));
     }
 
     /// <summary>The multi-row INSERT a client would otherwise send: lock the sessions, number the rows itself, insert, bump the counters.</summary>
@@ -103,24 +135,28 @@ internal sealed class IngestBench(NpgsqlDataSource dataSource, long tenantId, Gu
             while (await reader.ReadAsync())
                 next[reader.GetGuid(0)] = reader.GetInt32(1);
         }
-        var sql = new StringBuilder("INSERT INTO message_history (tenant_id, created_at, id, session_id, user_id, message_index, role, message_type, is_read, content) VALUES ");
-        await using var insert = new NpgsqlCommand { Connection = conn };
-        insert.Parameters.Add(new NpgsqlParameter { Value = tenantId });
-        insert.Parameters.Add(new NpgsqlParameter { Value = userId });
-        insert.Parameters.Add(new NpgsqlParameter { Value = Content });
-        for (var i = 0; i < batch.Count; i++)
+        // At most 5,000 rows a statement: a statement takes at most 65,535 parameters.
+        foreach (var chunk in batch.Chunk(5_000))
         {
-            var m = batch[i];
-            var p = insert.Parameters.Count;
-            sql.Append(i == 0 ? "" : ",").Append(CultureInfo.InvariantCulture, $"($1,${p + 1},${p + 2},${p + 3},$2,${p + 4},${p + 5},0,${p + 5}=1,$3)");
-            insert.Parameters.Add(new NpgsqlParameter { Value = Uuid7.Timestamp(m.Id!.Value) });
-            insert.Parameters.Add(new NpgsqlParameter { Value = m.Id.Value });
-            insert.Parameters.Add(new NpgsqlParameter { Value = m.SessionId });
-            insert.Parameters.Add(new NpgsqlParameter { Value = next[m.SessionId]++ });
-            insert.Parameters.Add(new NpgsqlParameter { Value = (short)m.Role });
+            var sql = new StringBuilder("INSERT INTO message_history (tenant_id, created_at, id, session_id, user_id, message_index, role, message_type, is_read, content) VALUES ");
+            await using var insert = new NpgsqlCommand { Connection = conn };
+            insert.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+            insert.Parameters.Add(new NpgsqlParameter { Value = userId });
+            insert.Parameters.Add(new NpgsqlParameter { Value = Content });
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                var m = chunk[i];
+                var p = insert.Parameters.Count;
+                sql.Append(i == 0 ? "" : ",").Append(CultureInfo.InvariantCulture, $"($1,${p + 1},${p + 2},${p + 3},$2,${p + 4},${p + 5},0,${p + 5}=1,$3)");
+                insert.Parameters.Add(new NpgsqlParameter { Value = Uuid7.Timestamp(m.Id!.Value) });
+                insert.Parameters.Add(new NpgsqlParameter { Value = m.Id.Value });
+                insert.Parameters.Add(new NpgsqlParameter { Value = m.SessionId });
+                insert.Parameters.Add(new NpgsqlParameter { Value = next[m.SessionId]++ });
+                insert.Parameters.Add(new NpgsqlParameter { Value = (short)m.Role });
+            }
+            insert.CommandText = sql.ToString();
+            await insert.ExecuteNonQueryAsync();
         }
-        insert.CommandText = sql.ToString();
-        await insert.ExecuteNonQueryAsync();
         await using (var bump = new NpgsqlCommand("""
             UPDATE user_sessions s SET message_count = n.count, last_activity_at = greatest(s.last_activity_at, now())
             FROM unnest($2::uuid[], $3::int[]) AS n(id, count) WHERE s.tenant_id = $1 AND s.id = n.id
@@ -140,21 +176,24 @@ internal sealed class IngestBench(NpgsqlDataSource dataSource, long tenantId, Gu
         await using var conn = await dataSource.OpenConnectionAsync();
         await using var tx = await conn.BeginTransactionAsync();
         await TenantScope.ApplyAsync(conn, tenantId, default);
-        var sql = new StringBuilder("INSERT INTO analytics_events (tenant_id, created_at, id, user_id, session_id, channel, name) VALUES ");
-        await using var insert = new NpgsqlCommand { Connection = conn };
-        insert.Parameters.Add(new NpgsqlParameter { Value = tenantId });
-        insert.Parameters.Add(new NpgsqlParameter { Value = userId });
-        insert.Parameters.Add(new NpgsqlParameter { Value = "message_sent" });
-        for (var i = 0; i < batch.Count; i++)
+        foreach (var chunk in batch.Chunk(5_000))
         {
-            var p = insert.Parameters.Count;
-            sql.Append(i == 0 ? "" : ",").Append(CultureInfo.InvariantCulture, $"($1,${p + 1},${p + 2},$2,${p + 3},0,$3)");
-            insert.Parameters.Add(new NpgsqlParameter { Value = Uuid7.Timestamp(batch[i].Id!.Value) });
-            insert.Parameters.Add(new NpgsqlParameter { Value = batch[i].Id!.Value });
-            insert.Parameters.Add(new NpgsqlParameter { Value = batch[i].SessionId!.Value });
+            var sql = new StringBuilder("INSERT INTO analytics_events (tenant_id, created_at, id, user_id, session_id, channel, name) VALUES ");
+            await using var insert = new NpgsqlCommand { Connection = conn };
+            insert.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+            insert.Parameters.Add(new NpgsqlParameter { Value = userId });
+            insert.Parameters.Add(new NpgsqlParameter { Value = "message_sent" });
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                var p = insert.Parameters.Count;
+                sql.Append(i == 0 ? "" : ",").Append(CultureInfo.InvariantCulture, $"($1,${p + 1},${p + 2},$2,${p + 3},0,$3)");
+                insert.Parameters.Add(new NpgsqlParameter { Value = Uuid7.Timestamp(chunk[i].Id!.Value) });
+                insert.Parameters.Add(new NpgsqlParameter { Value = chunk[i].Id!.Value });
+                insert.Parameters.Add(new NpgsqlParameter { Value = chunk[i].SessionId!.Value });
+            }
+            insert.CommandText = sql.ToString() + " ON CONFLICT (tenant_id, id, created_at) DO NOTHING";
+            await insert.ExecuteNonQueryAsync();
         }
-        insert.CommandText = sql.ToString() + " ON CONFLICT (tenant_id, id, created_at) DO NOTHING";
-        await insert.ExecuteNonQueryAsync();
         await tx.CommitAsync();
     }
 

@@ -1,4 +1,5 @@
 using BotStore.Data;
+using BotStore.Data.Internal;
 using BotStore.Schema;
 using Npgsql;
 
@@ -11,17 +12,22 @@ namespace BotStore.Bench;
 /// </summary>
 internal static class IngestSteps
 {
-    public static async Task RunAsync(NpgsqlDataSource dataSource, int total, int batchSize, CancellationToken ct)
+    public static async Task RunAsync(NpgsqlDataSource dataSource, int total, int batchSize, int sessions, CancellationToken ct)
     {
         await new MigrationRunner(dataSource).MigrateAsync(ct);
-        var bench = await IngestBench.CreateAsync(dataSource, batchSize);
-        Console.WriteLine($"| {total:N0} rows in batches of {batchSize:N0} (100 sessions) | ms per batch (median) | rows/s |");
-        Console.WriteLine("|---|---:|---:|");
+        var bench = await IngestBench.CreateAsync(dataSource, batchSize, sessions);
+        var direct = await DirectCopy.AllowedAsync(dataSource);
+        Console.WriteLine($"| {total:N0} rows in batches of {batchSize:N0} ({sessions:N0} sessions, in turn) | ms per batch (median) | rows/s | client CPU ms per batch (median) |");
+        Console.WriteLine("|---|---:|---:|---:|");
         await bench.RunAsync("messages: BulkAppendAsync (direct COPY when the login role may COPY under RLS, else temp table + INSERT ... SELECT)", total, bench.BulkAppendAsync);
+        if (direct)
+            await bench.RunDirectStepsAsync("messages", total, bench.Messages, MessageStore.TimedBatchAsync);
         await bench.RunStepsAsync("messages", total, MessageStore.IncomingTable, bench.Messages);
         await bench.RunAsync("messages: plain multi-row INSERT ... VALUES (indexes numbered by the client, no checks)", total, bench.MultiRowInsertAsync);
-        await bench.RunAsync("messages: one AppendAsync per message, one client", Math.Min(total, 3 * batchSize), bench.SingleAppendsAsync);
+        await bench.RunAsync("messages: one AppendAsync per message, one client", Math.Min(total, 5_000), bench.SingleAppendsAsync);
         await bench.RunAsync("events: IngestAsync (direct COPY when the login role may, else temp table + INSERT ... SELECT)", total, bench.IngestEventsAsync);
+        if (direct)
+            await bench.RunDirectStepsAsync("events", total, bench.Events, AnalyticsStore.TimedBatchAsync);
         await bench.RunStepsAsync("events", total, AnalyticsStore.IncomingTable, bench.Events);
         await bench.RunAsync("events: plain multi-row INSERT ... VALUES", total, bench.MultiRowEventsAsync);
     }

@@ -14,16 +14,18 @@ internal sealed partial class Problems(ILogger<Problems> logger) : IExceptionHan
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
     {
-        var (status, title, detail) = Classify(exception);
+        var (status, title, detail, error) = Classify(exception);
         if (status >= 500 && status != StatusCodes.Status503ServiceUnavailable)
             LogUnhandled(exception, http.Request.Method, http.Request.Path);
         else if (status == StatusCodes.Status503ServiceUnavailable)
             LogUnavailable(http.Request.Method, http.Request.Path, detail);
         if (status == StatusCodes.Status503ServiceUnavailable)
-            http.Response.Headers.RetryAfter = "1";
+            http.Response.Headers.RetryAfter = RetryAfter(error);
         http.Response.StatusCode = status;
-        await http.Response.WriteAsJsonAsync(new ProblemDetails { Status = status, Title = title, Detail = detail, Instance = http.Request.Path },
-            (JsonSerializerOptions?)null, "application/problem+json", ct);
+        var problem = new ProblemDetails { Status = status, Title = title, Detail = detail, Instance = http.Request.Path };
+        if (error is BotStoreShardUnavailableException down)
+            problem.Extensions["shard"] = down.Shard;
+        await http.Response.WriteAsJsonAsync(problem, (JsonSerializerOptions?)null, "application/problem+json", ct);
         return true;
     }
 
@@ -40,8 +42,11 @@ internal sealed partial class Problems(ILogger<Problems> logger) : IExceptionHan
         catch (Exception ex) when (Classify(ex) is { Status: not StatusCodes.Status500InternalServerError } problem)
         {
             if (problem.Status == StatusCodes.Status503ServiceUnavailable)
-                context.HttpContext.Response.Headers.RetryAfter = "1";
-            return Result(problem.Status, problem.Detail);
+                context.HttpContext.Response.Headers.RetryAfter = RetryAfter(problem.Error);
+            return problem.Error is BotStoreShardUnavailableException down
+                ? TypedResults.Problem(detail: problem.Detail, statusCode: problem.Status, title: problem.Title,
+                    extensions: new Dictionary<string, object?> { ["shard"] = down.Shard })
+                : Result(problem.Status, problem.Detail);
         }
     }
 
@@ -49,7 +54,13 @@ internal sealed partial class Problems(ILogger<Problems> logger) : IExceptionHan
     public static ProblemHttpResult Result(int status, string detail) =>
         TypedResults.Problem(detail: detail, statusCode: status, title: Title(status));
 
-    private static (int Status, string Title, string Detail) Classify(Exception exception)
+    /// <summary>Seconds until a retry may succeed: the rest of a shard's fail-fast interval, else 1.</summary>
+    private static string RetryAfter(BotStoreException? error) =>
+        error is BotStoreShardUnavailableException down
+            ? Math.Max(1, (int)Math.Ceiling(down.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture)
+            : "1";
+
+    private static (int Status, string Title, string Detail, BotStoreException? Error) Classify(Exception exception)
     {
         var error = exception as BotStoreException ?? PostgresErrors.Translate(exception)
             ?? (exception.InnerException is { } inner ? PostgresErrors.Translate(inner) ?? inner as BotStoreException : null);
@@ -70,7 +81,7 @@ internal sealed partial class Problems(ILogger<Problems> logger) : IExceptionHan
             BadHttpRequestException bad => bad.Message,
             _ => "an unexpected error occurred; it has been logged",
         };
-        return (status, Title(status), detail);
+        return (status, Title(status), detail, error);
     }
 
     private static string Title(int status) => status switch

@@ -95,10 +95,8 @@ public static class ServeApp
         {
             services.AddSingleton<IHostedService>(sp =>
             {
-                var operations = sp.GetRequiredService<OperationsOptions>();
-                return new OperationsHostedService(operations,
-                    new Partitions.PartitionManager(shard.Direct, operations.ToPartitionOptions()),
-                    new Maintenance.MaintenanceRunner(shard.Direct, operations.ToMaintenanceOptions()),
+                var own = sp.GetRequiredService<OperationsShards>().Get(shard.Name);
+                return new OperationsHostedService(sp.GetRequiredService<OperationsOptions>(), own.Partitions, own.Maintenance,
                     sp.GetRequiredService<ILogger<OperationsHostedService>>());
             });
         }

@@ -27,3 +27,18 @@ public class BotStoreConfigurationException(string message, Exception? inner = n
 
 /// <summary>The schema in the database does not match the migrations this build carries.</summary>
 public class BotStoreMigrationException(string message, Exception? inner = null) : BotStoreException(message, inner);
+
+/// <summary>
+/// A shard's connections failed a moment ago, so its tenants' calls are refused at once for a short while instead of
+/// each waiting for its own connection error (see <see cref="Sharding.ShardRouter"/>). The API answers 503 with
+/// Retry-After set to <see cref="RetryAfter"/>; other shards are not affected.
+/// </summary>
+public sealed class BotStoreShardUnavailableException(string shard, string message, TimeSpan retryAfter, Exception? inner = null)
+    : BotStoreUnavailableException(message, inner)
+{
+    /// <summary>The shard that is unavailable.</summary>
+    public string Shard { get; } = shard;
+
+    /// <summary>When the shard will be tried again.</summary>
+    public TimeSpan RetryAfter { get; } = retryAfter;
+}

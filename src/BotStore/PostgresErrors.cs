@@ -43,6 +43,23 @@ public static class PostgresErrors
         _ => null,
     };
 
+    /// <summary>
+    /// Whether <paramref name="ex"/> (raw or translated) says the server cannot be reached or is going away: no
+    /// connection (refused, reset, timed out), a connection failure (SQLSTATE class 08), or the server shutting down
+    /// or starting (57P01-57P03). Not a cancelled statement or too many connections: that server still answers.
+    /// </summary>
+    public static bool IsConnectionFailure(Exception ex) => ex switch
+    {
+        BotStoreShardUnavailableException => false,
+        BotStoreUnavailableException { InnerException: { } inner } => IsConnectionFailure(inner),
+        PostgresException pg => pg.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow
+            || pg.SqlState.StartsWith("08", StringComparison.Ordinal),
+        NpgsqlException { InnerException: SocketException or IOException or TimeoutException } => true,
+        NpgsqlException { InnerException: PostgresException inner } => IsConnectionFailure(inner),
+        SocketException => true,
+        _ => false,
+    };
+
     /// <summary>Runs <paramref name="action"/> and translates what it throws.</summary>
     public static async Task<T> Guard<T>(Func<Task<T>> action)
     {

@@ -15,7 +15,7 @@ namespace BotStore.Bench.Comparisons;
 /// path of the API's batch endpoint) against psql's \copy of the same rows from CSV; loadgen's binary COPY of the
 /// same rows beside them, for reference.
 /// </summary>
-internal sealed class IngestComparison : IComparison
+internal sealed partial class IngestComparison : IComparison
 {
     private const int MessagesPerSession = 50;
     private static readonly Guid Bot = new("00000000-0000-7000-8000-0000000b0001");
@@ -33,7 +33,10 @@ internal sealed class IngestComparison : IComparison
         "indexes and user ids written out, from a CSV file written beforehand (start-up and connection inside its time). loadgen COPY = " +
         "binary COPY of the same rows straight into message_history (reference, no target; its rows generated beforehand). Every side's input " +
         "is ready before its clock starts, as psql's file is. The tenant's messages are deleted, its sessions " +
-        "reset, the tables vacuumed and checkpointed before every run, the sides' order turning. Ratio = side / psql; target ≥ 1.0x for the library.";
+        "reset, the tables vacuumed and checkpointed before every run, the sides' order turning. Ratio = side / psql; target ≥ 1.0x for the library. " +
+        "Events: as many analytics events (loadgen's names, channels and properties, a millisecond apart, over the same sessions) by the library's " +
+        "AnalyticsStore.IngestAsync (per batch: probe as botstore_app which ids are stored, binary COPY of the new ones straight into analytics_events) " +
+        "against psql \\copy of the same rows from CSV into analytics_events; the tenant's events deleted, the table vacuumed and checkpointed before every run.";
 
     public async Task<IReadOnlyList<Figure>> RunAsync(BenchContext context, CancellationToken ct)
     {
@@ -78,6 +81,8 @@ internal sealed class IngestComparison : IComparison
                 }
             }
             var what = $"ingest {Counts.Format(shape.Messages)} messages";
+            await ResetAsync(context, tenant, ct);
+            var events = await EventsAsync(context, plan, shape.Messages, tenant, sessions, start, ct);
             return
             [
                 new Figure(Name, what, "rows/s", "library BulkAppendAsync", new Sample(rates[1]), "psql \\copy", new Sample(rates[0]),
@@ -85,6 +90,7 @@ internal sealed class IngestComparison : IComparison
                     $"CSV {csvBytes / 1048576.0:0} MB; psql start-up and connection alone {psqlStart.TotalMilliseconds:0} ms (inside psql's time)"),
                 new Figure(Name, what, "rows/s", "loadgen COPY (reference)", new Sample(rates[2]), "psql \\copy", new Sample(rates[0]),
                     Note: "binary COPY straight into message_history: no id, index or time-bound checks, session counters untouched"),
+                events,
             ];
         }
         finally

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using BotStore.Tooling;
 using BotStore.Bench;
+using BotStore.Data;
 using BotStore.Cli.Infrastructure;
 
 namespace BotStore.Cli.Commands;
@@ -46,19 +47,21 @@ internal static class BenchCommand
     // The two tools that used to be a second entry point (bench/BotStore.Bench's own Main): verbs of the one harness.
     private static Command IngestStepsCommand()
     {
-        var batch = new Option<int>("--batch") { Description = "rows per batch", DefaultValueFactory = _ => 5_000 };
+        var batch = new Option<int>("--batch") { Description = "rows per batch", DefaultValueFactory = _ => MessageStore.DefaultBulkBatchSize };
+        var sessions = new Option<int>("--sessions") { Description = "sessions the rows visit in turn (a batch touches min(batch, sessions) of them)", DefaultValueFactory = _ => 100 };
         var command = new Command("ingest-steps",
             "Bulk ingest step by step (temp table, COPY, lock, insert) against a multi-row INSERT and single appends, in the database itself (migrated first): a markdown table on stdout. Rows: --ingest-rows (default 50K).")
         {
             batch,
+            sessions,
         };
         command.Runs(async (parseResult, ct) =>
         {
             var rows = parseResult.GetValue(IngestRows) is > 0 and var r ? r : 50_000;
-            if (rows > int.MaxValue || parseResult.GetValue(batch) < 1)
-                throw new BotStoreValidationException($"--ingest-rows and --batch must be positive, --ingest-rows at most {int.MaxValue}");
+            if (rows > int.MaxValue || parseResult.GetValue(batch) < 1 || parseResult.GetValue(sessions) < 1)
+                throw new BotStoreValidationException($"--ingest-rows, --batch and --sessions must be positive, --ingest-rows at most {int.MaxValue}");
             await using var target = await DatabaseTarget.OpenAsync(parseResult, ct);
-            await IngestSteps.RunAsync(target.DataSource, (int)rows, parseResult.GetValue(batch), ct);
+            await IngestSteps.RunAsync(target.DataSource, (int)rows, parseResult.GetValue(batch), parseResult.GetValue(sessions), ct);
             return ExitCodes.Ok;
         });
         return command;

@@ -8,6 +8,8 @@ using BotStore.Server.Operations;
 using Microsoft.Extensions.Configuration;
 using Npgsql;
 using BotStore.Sharding;
+using BotStore.Tooling.Embedded;
+using Microsoft.Extensions.DependencyInjection;
 using ServerShardOptions = BotStore.Server.ShardOptions;
 
 namespace BotStore.Cli.Commands;
@@ -86,7 +88,7 @@ internal static class ServeCommand
             await OpenMinimumAsync(operationsPool, options.OperationsPool.MinConnections, ct);
 
             await using var app = ServeApp.Build(tenantPool, options, operations: operationsPool, configuration: configuration, loggerFactory: loggerFactory,
-                configure: target.Embedded is { } cluster ? s => s.AddSingleton(cluster).AddHostedService<EmbeddedClusterSupervisor>() : null);
+                configure: target.Embedded is { } cluster ? s => AddEmbeddedCluster(s, cluster, configuration, loggerFactory) : null);
             await app.StartAsync(ct);
             Output.Line($"BotStore API on {string.Join(", ", app.Urls)} (database: {target.Description}). Ctrl+C stops it.");
             Output.Line($"API reference: {app.Urls.First()}/docs/; operator's dashboard: {app.Urls.First()}/dashboard/ (sign in with 'botstore tenants admin-token').");
@@ -96,6 +98,15 @@ internal static class ServeCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    // The embedded cluster serve runs on: kept alive (restarted when its server dies) and backed up on a schedule.
+    private static void AddEmbeddedCluster(IServiceCollection services, EmbeddedPostgres cluster, IConfiguration configuration, ILoggerFactory loggerFactory)
+    {
+        services.AddSingleton(cluster).AddHostedService<EmbeddedClusterSupervisor>();
+        if (cluster.Backups is { } backups
+            && ClusterBackups.Job(backups, OperationsOptions.Load(configuration), loggerFactory.CreateLogger(typeof(ClusterBackups))) is { } job)
+            services.AddSingleton(job);
     }
 
     /// <summary>

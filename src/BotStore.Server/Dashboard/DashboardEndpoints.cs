@@ -1,5 +1,6 @@
 using BotStore.Server.Dashboard.Internal;
 using BotStore.Server.Internal;
+using BotStore.Server.Operations;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -9,7 +10,7 @@ namespace BotStore.Server.Dashboard;
 
 /// <summary>
 /// The operator's dashboard at <c>/dashboard</c> (overview and checks, space, partitions, queries, maintenance,
-/// tenants; behind the administrator token) and the API reference at <c>/docs</c>. Everything a page needs is
+/// tenants, and shards when there are several; behind the administrator token) and the API reference at <c>/docs</c>. Everything a page needs is
 /// served by this server: no request leaves the machine.
 /// </summary>
 public static class DashboardEndpoints
@@ -31,7 +32,9 @@ public static class DashboardEndpoints
     private static IServiceCollection AddServices(this IServiceCollection services)
     {
         services.TryAddSingleton<DashboardSampler>();
-        services.AddHostedService(sp => sp.GetRequiredService<DashboardSampler>());
+        // Sampled by the server's one scheduler (the operations' Quartz scheduler), in every instance.
+        services.AddSingleton(sp => new InstanceJob("dashboard-sample", sp.GetRequiredService<DashboardOptions>().SampleInterval,
+            sp.GetRequiredService<DashboardSampler>().SampleOnceAsync));
         services.AddAntiforgery(DashboardAuth.ConfigureAntiforgery);
         services.AddAuthentication().AddCookie(DashboardAuth.Scheme);
         services.AddOptions<CookieAuthenticationOptions>(DashboardAuth.Scheme)
@@ -51,12 +54,13 @@ public static class DashboardEndpoints
         pages.MapGet("/space", (HttpContext http, bool? audit, CancellationToken ct) => SpacePage.RenderAsync(http, audit, ct));
         pages.MapGet("/partitions", PartitionsPage.RenderAsync);
         pages.MapGet("/queries", (HttpContext http, string? order, bool? reset, CancellationToken ct) => QueriesPage.RenderAsync(http, order, reset, ct));
-        pages.MapGet("/queries/explain", (HttpContext http, long? id, CancellationToken ct) => QueriesPage.ExplainFormAsync(http, id, ct));
+        pages.MapGet("/queries/explain", (HttpContext http, long? id, string? shard, CancellationToken ct) => QueriesPage.ExplainFormAsync(http, id, shard, ct));
         pages.MapPost("/queries/explain", QueriesPage.ExplainAsync);
         pages.MapPost("/queries/reset", QueriesPage.ResetAsync);
         pages.MapGet("/maintenance", MaintenancePage.RenderAsync);
         pages.MapPost("/maintenance/run", MaintenancePage.RunAsync);
         pages.MapGet("/tenants", TenantsPage.RenderAsync);
+        pages.MapGet("/shards", ShardsPage.RenderAsync);
         pages.MapPost("/sign-out", DashboardAuth.SignOutAsync);
 
         // Scalar serves its bundled script itself (scalar.js under /docs/). Its default fonts come from Scalar's CDN,

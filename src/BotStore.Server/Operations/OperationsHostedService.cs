@@ -13,11 +13,12 @@ namespace BotStore.Server.Operations;
 /// instance the scheduled operations run one at a time (a firing that finds one busy waits for it) and no job
 /// overlaps itself; the sweep is short and runs beside them, so a two-hour reindex does not hold expiries back.
 /// Across instances, every job takes its runner lock (a session advisory lock) and an instance that finds it taken
-/// skips that firing: every instance has the same schedule, so the holder does it. Start-up checks the whole
-/// configuration against the database first and fails, with one clear error, before anything runs.
+/// skips that firing: every instance has the same schedule, so the holder does it. <see cref="InstanceJob"/>s (the
+/// dashboard's sampler) run on the same scheduler in every instance, whether operations are enabled or not. Start-up
+/// checks the whole configuration against the database first and fails, with one clear error, before anything runs.
 /// </summary>
 public sealed partial class OperationsHostedService(OperationsOptions options, PartitionManager partitions, MaintenanceRunner maintenance,
-    ILogger<OperationsHostedService> logger, ExpirySweeper? sweeper = null) : IHostedService, IAsyncDisposable
+    ILogger<OperationsHostedService> logger, ExpirySweeper? sweeper = null, IEnumerable<InstanceJob>? instanceJobs = null) : IHostedService, IAsyncDisposable
 {
     private const string SweepJob = "expiry";
     private readonly CancellationTokenSource _stopping = new();
@@ -33,37 +34,59 @@ public sealed partial class OperationsHostedService(OperationsOptions options, P
         options.Validate();
         await partitions.ValidateAsync(cancellationToken);
         await maintenance.ValidateAsync(cancellationToken);
+        var instance = instanceJobs?.ToList() ?? [];
         if (!options.Enabled)
         {
             LogDisabled();
-            return;
+            if (instance.Count == 0)
+                return;
         }
-        var schedules = options.Schedules();
+        var schedules = options.Enabled ? options.Schedules() : [];
+        var sweep = options.Enabled ? sweeper : null;
         _factory = QuartzSchedulerBuilder.Create(q =>
         {
             // A scheduler's name must be unique in the process (tests run several instances in one).
             q.ConfigureScheduler(s => s.InstanceName = $"botstore-operations-{Guid.NewGuid():N}");
             // A slot per job: no job overlaps itself, the operations take turns (_operationsTurn), the sweep never waits for them.
-            q.UseDefaultThreadPool(schedules.Count + 1);
+            q.UseDefaultThreadPool(schedules.Count + 1 + instance.Count);
             foreach (var (name, task, cron) in schedules)
             {
                 q.AddJob(name, (Func<CancellationToken, Task>)(ct => RunOperationAsync(name, task, ct)), j => j.DisallowConcurrentExecution());
                 q.AddTrigger(t => t.ForJob(name).WithIdentity(name).WithCronSchedule(cron, c => c.InTimeZone(TimeZoneInfo.Utc)));
             }
-            if (sweeper is not null)
+            if (sweep is not null)
             {
-                q.AddJob(SweepJob, (Func<CancellationToken, Task>)(ct => RunGuardedAsync(SweepJob, sweeper.SweepAsync, ct)), j => j.DisallowConcurrentExecution());
+                q.AddJob(SweepJob, (Func<CancellationToken, Task>)(ct => RunGuardedAsync(SweepJob, sweep.SweepAsync, ct)), j => j.DisallowConcurrentExecution());
                 q.AddTrigger(t => t.ForJob(SweepJob).WithIdentity(SweepJob).StartNow()
-                    .WithSimpleSchedule(s => s.WithInterval(sweeper.Options.Interval).RepeatForever()));
+                    .WithSimpleSchedule(s => s.WithInterval(sweep.Options.Interval).RepeatForever()));
+            }
+            foreach (var job in instance)
+            {
+                q.AddJob(job.Name, (Func<CancellationToken, Task>)(ct => RunGuardedAsync(job.Name, job.RunAsync, ct)), j => j.DisallowConcurrentExecution());
+                q.AddTrigger(t =>
+                {
+                    t.ForJob(job.Name).WithIdentity(job.Name);
+                    if (job.Cron is { } cron)
+                        t.WithCronSchedule(cron.CronExpressionString, c => c.InTimeZone(TimeZoneInfo.Utc));
+                    else
+                        t.StartNow().WithSimpleSchedule(s => s.WithInterval(job.Interval).RepeatForever());
+                });
             }
         }).Build();
         _scheduler = await _factory.GetScheduler(cancellationToken);
         await _scheduler.Start(cancellationToken);
         foreach (var (name, _, cron) in schedules)
             LogScheduled(name, cron.CronExpressionString, cron.GetNextValidTimeAfter(DateTimeOffset.UtcNow));
-        if (sweeper is not null)
-            LogSweepScheduled(sweeper.Options.Interval, sweeper.Options.BatchSize);
-        if (options.RunPartitionsAtStart)
+        if (sweep is not null)
+            LogSweepScheduled(sweep.Options.Interval, sweep.Options.BatchSize);
+        foreach (var job in instance)
+        {
+            if (job.Cron is { } cron)
+                LogScheduled(job.Name, cron.CronExpressionString, cron.GetNextValidTimeAfter(DateTimeOffset.UtcNow));
+            else
+                LogInstanceJobScheduled(job.Name, job.Interval);
+        }
+        if (options.Enabled && options.RunPartitionsAtStart)
         {
             if (schedules.Any(s => s.Name == "partitions"))
                 await _scheduler.TriggerJob(new JobKey("partitions"), null!, cancellationToken);
@@ -181,6 +204,9 @@ public sealed partial class OperationsHostedService(OperationsOptions options, P
 
     [LoggerMessage(LogLevel.Information, "BotStore operations: expiry sweep every {Interval}, {BatchSize} rows per transaction")]
     private partial void LogSweepScheduled(TimeSpan interval, int batchSize);
+
+    [LoggerMessage(LogLevel.Debug, "BotStore operations: {Job} every {Interval} in this instance")]
+    private partial void LogInstanceJobScheduled(string job, TimeSpan interval);
 
     [LoggerMessage(LogLevel.Information, "BotStore operations: {Job} interrupted by shutdown")]
     private partial void LogInterrupted(string job);

@@ -40,6 +40,16 @@ public sealed class OperationsOptions
     /// <summary>VACUUM (ANALYZE) of <see cref="VacuumTables"/>: off unless set.</summary>
     public string? VacuumSchedule { get; set; }
 
+    /// <summary>
+    /// pgBackRest backups of the embedded cluster <c>serve</c> runs on (nothing else): daily at 02:00 UTC. The cluster
+    /// archives every WAL segment, and pgBackRest expires archived WAL only with the full backups it keeps (two), so
+    /// without backups the archive grows for ever. Empty: no backups (then run <c>botstore backup</c> yourself).
+    /// </summary>
+    public string? BackupSchedule { get; set; } = "0 0 2 * * ?";
+
+    /// <summary>A scheduled backup is full when the last full one is this many days old or more, else incremental.</summary>
+    public int FullBackupEveryDays { get; set; } = 7;
+
     /// <summary>Per-table overrides of <c>partitioned_tables</c> (premake and retention months; retention 0 = off).</summary>
     public Dictionary<string, PartitionTableOptions> Tables { get; set; } = [];
 
@@ -78,7 +88,7 @@ public sealed class OperationsOptions
     /// <summary>What is wrong with these options, each naming its setting.</summary>
     internal IEnumerable<string> Failures()
     {
-        foreach (var (key, text) in ScheduleTexts())
+        foreach (var (key, text) in ScheduleTexts().Append((nameof(BackupSchedule), BackupSchedule)))
         {
             string? failure = null;
             try
@@ -93,6 +103,8 @@ public sealed class OperationsOptions
             if (failure is not null)
                 yield return failure;
         }
+        if (FullBackupEveryDays < 1)
+            yield return $"{Section}:FullBackupEveryDays must be at least 1 (got {FullBackupEveryDays})";
         if (LockTimeoutMilliseconds <= 0)
             yield return $"{Section}:LockTimeoutMilliseconds must be positive (got {LockTimeoutMilliseconds})";
         if (TimeBudgetMinutes <= 0)
@@ -141,6 +153,10 @@ public sealed class OperationsOptions
         (nameof(PartitionsSchedule), PartitionsSchedule), (nameof(ReindexSchedule), ReindexSchedule), (nameof(AnalyzeSchedule), AnalyzeSchedule),
         (nameof(ClusterSchedule), ClusterSchedule), (nameof(VacuumSchedule), VacuumSchedule),
     ];
+
+    /// <summary>The backup schedule, parsed; null when backups are off.</summary>
+    internal CronExpression? BackupCron() =>
+        string.IsNullOrWhiteSpace(BackupSchedule) ? null : ParseCron($"{Section}:{nameof(BackupSchedule)}", BackupSchedule);
 
     /// <summary>Reads a cron expression in UTC: five fields as Unix cron, else Quartz's format or a macro.</summary>
     internal static CronExpression ParseCron(string key, string text)

@@ -2,6 +2,7 @@ using BotStore.Server.Internal;
 using BotStore.Maintenance;
 using BotStore.Monitoring;
 using BotStore.Partitions;
+using BotStore.Sharding;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -40,7 +41,8 @@ public static class OperationsServices
         services.AddCheckedOptions<OperationsOptions, OperationsOptionsValidator>(options).AddServices(dataSource);
 
     /// <summary>
-    /// The <see cref="PartitionManager"/>, <see cref="MaintenanceRunner"/>, <see cref="DatabaseReports"/>, the
+    /// The <see cref="PartitionManager"/>, <see cref="MaintenanceRunner"/>, <see cref="DatabaseReports"/> (and the same
+    /// for every other shard of a registered <see cref="ShardRouter"/>: <see cref="OperationsShards"/>), the
     /// request and pool metrics behind <see cref="MetricsApi"/> and the <see cref="OperationsHostedService"/>
     /// (which schedules nothing when <see cref="OperationsOptions.Enabled"/> is false).
     /// </summary>
@@ -50,10 +52,33 @@ public static class OperationsServices
         services.TryAddSingleton(sp => new PartitionManager(source(sp), sp.GetRequiredService<OperationsOptions>().ToPartitionOptions()));
         services.TryAddSingleton(sp => new MaintenanceRunner(source(sp), sp.GetRequiredService<OperationsOptions>().ToMaintenanceOptions()));
         services.TryAddSingleton(sp => new DatabaseReports(source(sp), sp.GetRequiredService<PartitionManager>()));
+        services.TryAddSingleton(sp => EveryShard(sp, source));
         services.TryAddSingleton<MetricsRegistry>();
         services.TryAddSingleton<RequestMetricsRecorder>();
         services.TryAddSingleton<DatabaseMetrics>();
         services.AddHostedService<OperationsHostedService>();
         return services;
+    }
+
+    // The directory shard (or the one database) uses the host's own services; every other shard gets its own, on its direct pool.
+    private static OperationsShards EveryShard(IServiceProvider sp, Func<IServiceProvider, NpgsqlDataSource> source)
+    {
+        var own = (Reports: sp.GetRequiredService<DatabaseReports>(), Partitions: sp.GetRequiredService<PartitionManager>(),
+            Maintenance: sp.GetRequiredService<MaintenanceRunner>());
+        var router = sp.GetService<ShardRouter>();
+        if (router is null)
+        {
+            var single = ShardRouter.Single(source(sp));
+            return new OperationsShards(single, [new OperationsShard(single.Shards[0], own.Reports, own.Partitions, own.Maintenance)]);
+        }
+        var options = sp.GetRequiredService<OperationsOptions>();
+        return new OperationsShards(router, router.Shards.Select(shard =>
+        {
+            if (shard == router.DirectoryShard)
+                return new OperationsShard(shard, own.Reports, own.Partitions, own.Maintenance);
+            var partitions = new PartitionManager(shard.Direct, options.ToPartitionOptions());
+            return new OperationsShard(shard, new DatabaseReports(shard.Direct, partitions), partitions,
+                new MaintenanceRunner(shard.Direct, options.ToMaintenanceOptions()));
+        }).ToList());
     }
 }

@@ -93,21 +93,36 @@ public sealed class AnalyticsStore(ShardRouter shards)
         CancellationToken ct = default) =>
         BulkCopy.InBatchesAsync(events, batchSize, (batch, token) => IngestAsync(tenantId, batch, token), ct);
 
-    private static async Task<int> CopyBatchAsync(NpgsqlDataSource dataSource, long tenantId, List<(Guid Id, NewEvent Event, short Channel, string Name, string? Properties)> rows, CancellationToken ct)
+    /// <summary>One batch on the direct path with its steps timed, for <c>bench ingest-steps</c>.</summary>
+    internal static async Task<int> TimedBatchAsync(NpgsqlDataSource dataSource, long tenantId, IReadOnlyList<NewEvent> events, BatchLaps laps,
+        CancellationToken ct)
+    {
+        laps.Start();
+        var rows = events.Select(Check).ToList();
+        laps.Lap("check the events");
+        return await CopyBatchAsync(dataSource, tenantId, rows, ct, laps);
+    }
+
+    private static async Task<int> CopyBatchAsync(NpgsqlDataSource dataSource, long tenantId, List<(Guid Id, NewEvent Event, short Channel, string Name, string? Properties)> rows,
+        CancellationToken ct, BatchLaps? laps = null)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        await DirectCopy.PlanEachBatchAsync(conn, ct);
+        laps?.Lap("open");
         var stored = new HashSet<Guid>();
         await using (var batch = TenantScope.Batch(conn, tenantId)
+            .Add(DirectCopy.PlanEachBatchSql)
             .Add(StoredIdsSql, tenantId, rows.Select(r => r.Id).ToArray(), rows.Select(r => Uuid7.Timestamp(r.Id)).ToArray())
             .Add(DirectCopy.UnscopeSql))
         {
             await using var reader = await batch.ReadAsync(ct);
+            await reader.NextResultAsync(ct);
             while (await reader.ReadAsync(ct))
                 stored.Add(reader.GetGuid(0));
         }
+        laps?.Lap("probe stored ids (one round trip)");
         var fresh = rows.Where(r => !stored.Contains(r.Id)).DistinctBy(r => r.Id).OrderBy(r => r.Id).ToList();
+        laps?.Lap("skip stored and repeated ids, order (client)");
         if (fresh.Count > 0)
         {
             await BulkCopy.CopyAsync(conn, CopyEventsSql, fresh, async (w, r, token) =>
@@ -116,7 +131,9 @@ public sealed class AnalyticsStore(ShardRouter shards)
                 await WriteRowAsync(w, r, token);
             }, ct);
         }
+        laps?.Lap("binary COPY into analytics_events");
         await tx.CommitAsync(ct);
+        laps?.Lap("COMMIT");
         return fresh.Count;
     }
 

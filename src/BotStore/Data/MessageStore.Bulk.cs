@@ -21,8 +21,10 @@ public sealed partial class MessageStore
     /// The batch size <see cref="BulkAppendAsync(long, IAsyncEnumerable{NewMessage}, int, CancellationToken)"/> uses by
     /// default. Each batch locks and bumps every session it touches, so its fixed cost grows with the sessions it
     /// spans: 200,000 messages spread over 4,000 sessions loaded at 0.3-0.47x psql <c>\copy</c> in batches of 5,000 and
-    /// 0.79x in batches of 20,000 (<c>botstore bench ingest</c>, 2 cores, load average about 20). A batch holds its
-    /// sessions' row locks until it commits (about a second at 20,000), so single appends to them wait that long.
+    /// 0.79x in batches of 20,000 (<c>botstore bench ingest</c>, 2 cores, load average about 20), 0.91-0.95x since
+    /// the probe and the numbering got cheaper (docs/api.md); the counters' UPDATE, one row per session, is what is
+    /// left beside the COPY. A batch holds its sessions' row locks until it commits (about a second at 20,000), so
+    /// single appends to them wait that long.
     /// </summary>
     public const int DefaultBulkBatchSize = 20_000;
 

@@ -42,21 +42,37 @@ public sealed partial class MessageStore
 
     private readonly record struct Numbered(Row Row, Guid UserId, int Index);
 
-    private static async Task<int> CopyBatchAsync(NpgsqlDataSource dataSource, long tenantId, List<Row> rows, CancellationToken ct)
+    /// <summary>One batch on the direct path with its steps timed, for <c>bench ingest-steps</c>.</summary>
+    internal static async Task<int> TimedBatchAsync(NpgsqlDataSource dataSource, long tenantId, IReadOnlyList<NewMessage> messages, BatchLaps laps,
+        CancellationToken ct)
+    {
+        laps.Start();
+        var rows = messages.Select((m, i) => Row.From(m, i)).ToList();
+        laps.Lap("check the messages");
+        return await CopyBatchAsync(dataSource, tenantId, rows, ct, laps);
+    }
+
+    private static async Task<int> CopyBatchAsync(NpgsqlDataSource dataSource, long tenantId, List<Row> rows, CancellationToken ct, BatchLaps? laps = null)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        await DirectCopy.PlanEachBatchAsync(conn, ct);
-        var sessions = new Dictionary<Guid, LockedSession>();
+        var batchPlan = new BatchPlan(rows);
+        laps?.Lap("open, group by session");
+        var sessions = new Dictionary<Guid, LockedSession>(batchPlan.Sessions.Count);
         var stored = new HashSet<Guid>();
-        DateTimeOffset now;
+        var now = DateTimeOffset.MinValue;
+        // One round trip: plan afresh, lock, probe, back to the login role. While the server works, the client
+        // orders the rows (the order does not depend on what it answers).
         await using (var batch = TenantScope.Batch(conn, tenantId)
-            .Add(LockBatchSessionsSql, tenantId, rows.Select(r => r.SessionId).Distinct().ToArray())
+            .Add(DirectCopy.PlanEachBatchSql)
+            .Add(LockBatchSessionsSql, tenantId, batchPlan.Sessions.Keys.ToArray())
             .Add(StoredIdsSql, tenantId, rows.Select(r => r.Id).ToArray(), rows.Select(r => r.CreatedAt).ToArray())
             .Add(DirectCopy.UnscopeSql))
         {
-            await using var reader = await batch.ReadAsync(ct);
-            now = DateTimeOffset.MinValue;
+            var reading = batch.ReadAsync(ct);
+            batchPlan.Order();
+            await using var reader = await reading;
+            await reader.NextResultAsync(ct);
             while (await reader.ReadAsync(ct))
             {
                 sessions[reader.GetGuid(0)] = new LockedSession(reader.GetGuid(1), reader.GetInt32(2), reader.Time(3));
@@ -66,62 +82,19 @@ public sealed partial class MessageStore
             while (await reader.ReadAsync(ct))
                 stored.Add(reader.GetGuid(0));
         }
-        var fresh = rows.Where(r => !stored.Contains(r.Id)).DistinctBy(r => r.Id).ToList();
-        if (fresh.Count == 0)
+        laps?.Lap("lock sessions + probe stored ids (one round trip; rows ordered meanwhile)");
+        var numbered = batchPlan.Number(stored, sessions, now);
+        laps?.Lap("number and check (client)");
+        if (numbered.Rows.Count == 0)
             return 0;
-        var numbered = Number(fresh, sessions, now);
-        await BulkCopy.CopyAsync(conn, CopyMessagesSql, numbered.OrderBy(n => n.Row.CreatedAt).ToList(), (w, n, token) => WriteStoredAsync(w, tenantId, n, token), ct);
-        var bumps = numbered.GroupBy(n => n.Row.SessionId).ToList();
-        await using (var bump = TenantScope.Batch(conn, tenantId).Add(BumpSessionsSql, tenantId, bumps.Select(g => g.Key).ToArray(),
-            bumps.Select(g => g.Max(n => n.Index) + 1).ToArray(), bumps.Select(g => g.Max(n => n.Row.CreatedAt)).ToArray()))
+        await BulkCopy.CopyAsync(conn, CopyMessagesSql, numbered.Rows, (w, n, token) => WriteStoredAsync(w, tenantId, n, token), ct);
+        laps?.Lap("binary COPY into message_history");
+        await using (var bump = TenantScope.Batch(conn, tenantId).Add(BumpSessionsSql, tenantId, numbered.BumpIds, numbered.BumpNext, numbered.BumpLatest))
             await bump.ExecuteNonQueryAsync(ct);
+        laps?.Lap("UPDATE the sessions' counters");
         await tx.CommitAsync(ct);
-        return numbered.Count;
-    }
-
-    // Numbers and checks the new rows of a batch exactly as bulk_append_messages.sql does; the first row (in batch
-    // order) that breaks a rule fails the batch.
-    private static List<Numbered> Number(List<Row> fresh, Dictionary<Guid, LockedSession> sessions, DateTimeOffset now)
-    {
-        var index = new Dictionary<int, int>();
-        foreach (var group in fresh.GroupBy(r => r.SessionId))
-        {
-            if (!sessions.TryGetValue(group.Key, out var session))
-                continue;
-            var next = Math.Max(session.MessageCount, group.Max(r => r.Index ?? -1) + 1);
-            foreach (var r in group.Where(r => r.Index is null).OrderBy(r => r.CreatedAt).ThenBy(r => r.Ord))
-                index[r.Ord] = next++;
-            foreach (var r in group.Where(r => r.Index is not null))
-                index[r.Ord] = r.Index!.Value;
-        }
-        var repeated = fresh.Where(r => index.ContainsKey(r.Ord)).GroupBy(r => (r.SessionId, index[r.Ord])).Where(g => g.Count() > 1)
-            .SelectMany(g => g).Select(r => r.Ord).ToHashSet();
-        // The latest message before each one in index order, the session's own latest activity included.
-        var latestBefore = new Dictionary<int, DateTimeOffset>();
-        foreach (var group in fresh.Where(r => index.ContainsKey(r.Ord)).GroupBy(r => r.SessionId))
-        {
-            var latest = sessions[group.Key].LastActivityAt;
-            foreach (var r in group.OrderBy(r => index[r.Ord]))
-            {
-                latestBefore[r.Ord] = latest;
-                latest = latest > r.CreatedAt ? latest : r.CreatedAt;
-            }
-        }
-        foreach (var r in fresh)
-        {
-            var at = $"messages[{r.Ord}]";
-            if (!sessions.TryGetValue(r.SessionId, out var session))
-                throw new BotStoreNotFoundException($"{at}.session_id refers to something that does not exist: session {r.SessionId} does not exist");
-            if (r.Index < session.MessageCount)
-                throw new BotStoreValidationException($"{at}.message_index is not valid: message_index {r.Index} is taken: session {r.SessionId} already has {session.MessageCount} messages");
-            if (repeated.Contains(r.Ord))
-                throw new BotStoreValidationException($"{at}.message_index is not valid: message_index {index[r.Ord]} appears more than once for session {r.SessionId}");
-            if (r.CreatedAt < latestBefore[r.Ord] - MaxBackdating)
-                throw new BotStoreValidationException($"{at}.id is not valid: the timestamp in the id ({Show(r.CreatedAt)}) is more than an hour before the latest message of session {r.SessionId} before it ({Show(latestBefore[r.Ord])})");
-            if (r.CreatedAt > now + MaxBackdating)
-                throw new BotStoreValidationException($"{at}.id is not valid: the timestamp in the id ({Show(r.CreatedAt)}) is more than an hour ahead of the database's clock");
-        }
-        return fresh.Select(r => new Numbered(r, sessions[r.SessionId].UserId, index[r.Ord])).ToList();
+        laps?.Lap("COMMIT");
+        return numbered.Rows.Count;
     }
 
     private static async Task WriteStoredAsync(NpgsqlBinaryImporter w, long tenantId, Numbered n, CancellationToken ct)

@@ -140,7 +140,8 @@ public sealed class TenantStore(ShardRouter shards)
             {
                 return null;
             }
-            var owner = await LookUpAsync(shard, token, ct);
+            // Through the router's fail-fast: a shard that is down refuses its tenants' tokens at once, with 503.
+            var owner = await shards.OnShardAsync(shard, _ => LookUpAsync(shard, token, ct), ct);
             return owner?.TenantId == tenantId ? owner : null;
         }
         // Administrator tokens (and tokens issued before tokens named their tenant): the directory shard, then the others.

@@ -1,3 +1,4 @@
+using BotStore.Sharding.Internal;
 using Npgsql;
 
 namespace BotStore.Sharding;
@@ -7,8 +8,11 @@ namespace BotStore.Sharding;
 /// <see cref="TenantDirectory"/> (cached) for the tenant's shard, runs there, and when the shard's fence answers that
 /// the tenant has left it (SQLSTATE <see cref="MovedSqlState"/>), forgets the cached entry and retries once on the
 /// shard the directory names now. A shard that cannot be reached fails only its own tenants' calls
-/// (<see cref="BotStoreUnavailableException"/>: 503 with Retry-After in the API); Npgsql's pool connects again on the
-/// next call, so the shard recovers by itself. Operator work visits every shard with <see cref="EachAsync{T}"/>.
+/// (<see cref="BotStoreUnavailableException"/>: 503 with Retry-After in the API), and after such a connection failure
+/// the shard fails fast for <see cref="FailFastFor"/>: its tenants' calls are refused at once
+/// (<see cref="BotStoreShardUnavailableException"/>) rather than each waiting for its own connection error; then one
+/// call tries the shard again and, when it answers, the shard is served again by itself (Npgsql's pool reconnects).
+/// Operator work visits every shard with <see cref="EachAsync{T}"/>.
 /// With one shard the directory is never consulted.
 /// </summary>
 public sealed class ShardRouter : IAsyncDisposable
@@ -26,7 +30,11 @@ public sealed class ShardRouter : IAsyncDisposable
     /// </summary>
     public const long MoveLockClass = 0x6d76L << 48;
 
+    /// <summary>How long a shard fails fast after a connection failure, by default.</summary>
+    public static readonly TimeSpan DefaultFailFastFor = TimeSpan.FromSeconds(3);
+
     private readonly Dictionary<string, Shard> _byName;
+    private readonly Dictionary<string, ShardCircuit> _circuits;
     private readonly bool _ownsDataSources;
 
     /// <summary>
@@ -34,7 +42,14 @@ public sealed class ShardRouter : IAsyncDisposable
     /// <paramref name="directoryShard"/> (default: the first), read through its direct data source.
     /// </summary>
     /// <exception cref="BotStoreConfigurationException">No shard, a name given twice or empty, or an unknown directory shard.</exception>
-    public ShardRouter(IEnumerable<Shard> shards, string? directoryShard = null, TimeSpan? directoryCacheTime = null, bool ownsDataSources = false)
+    /// <param name="shards">The shards, in configuration order.</param>
+    /// <param name="directoryShard">The shard that holds the tenant directory; default the first.</param>
+    /// <param name="directoryCacheTime">How long a tenant's shard is cached (<see cref="TenantDirectory.DefaultCacheTime"/>).</param>
+    /// <param name="ownsDataSources">Whether <see cref="DisposeAsync"/> disposes the shards' data sources.</param>
+    /// <param name="failFastFor">How long a shard fails fast after a connection failure (<see cref="DefaultFailFastFor"/>; zero: never).</param>
+    /// <param name="time">The clock of the fail-fast interval.</param>
+    public ShardRouter(IEnumerable<Shard> shards, string? directoryShard = null, TimeSpan? directoryCacheTime = null, bool ownsDataSources = false,
+        TimeSpan? failFastFor = null, TimeProvider? time = null)
     {
         Shards = shards.ToArray();
         if (Shards.Count == 0)
@@ -46,6 +61,10 @@ public sealed class ShardRouter : IAsyncDisposable
             if (!_byName.TryAdd(shard.Name, shard))
                 throw new BotStoreConfigurationException($"shard '{shard.Name}' is configured twice");
         }
+        FailFastFor = failFastFor ?? DefaultFailFastFor;
+        if (FailFastFor < TimeSpan.Zero)
+            throw new BotStoreConfigurationException("the fail-fast interval of a shard cannot be negative");
+        _circuits = Shards.ToDictionary(s => s.Name, s => new ShardCircuit(s.Name, Shards.Count > 1, FailFastFor, time ?? TimeProvider.System), StringComparer.Ordinal);
         DirectoryShard = directoryShard is null ? Shards[0] : Get(directoryShard);
         Directory = new TenantDirectory(DirectoryShard.Direct, directoryCacheTime);
         _ownsDataSources = ownsDataSources;
@@ -65,6 +84,12 @@ public sealed class ShardRouter : IAsyncDisposable
 
     /// <summary>Whether there is only one shard (the directory is then never consulted).</summary>
     public bool IsSingle => Shards.Count == 1;
+
+    /// <summary>How long a shard's tenant calls fail fast after a connection failure to it.</summary>
+    public TimeSpan FailFastFor { get; }
+
+    /// <summary>Whether <paramref name="shard"/>'s tenant calls are failing fast now (a connection to it failed a moment ago).</summary>
+    public bool IsFailingFast(string shard) => _circuits.TryGetValue(shard, out var circuit) && circuit.IsOpen;
 
     /// <summary>The advisory lock key that fences <paramref name="tenantId"/> during a move.</summary>
     public static long MoveLockKey(long tenantId) =>
@@ -96,9 +121,17 @@ public sealed class ShardRouter : IAsyncDisposable
         for (var attempt = 0; ; attempt++)
         {
             var shard = await ShardOfAsync(tenantId, ct);
+            var circuit = _circuits[shard.Name];
+            var probe = FailFastFor > TimeSpan.Zero && circuit.Enter();
             try
             {
-                return await action(shard.Tenants);
+                var result = await action(shard.Tenants);
+                circuit.Exit(probe, null);
+                return result;
+            }
+            catch (Exception ex) when (Observe(circuit, probe, ex))
+            {
+                throw; // never reached: Observe only records the outcome and lets the handlers below decide
             }
             catch (PostgresException pg) when (pg.SqlState == MovedSqlState)
             {
@@ -115,6 +148,30 @@ public sealed class ShardRouter : IAsyncDisposable
             {
                 throw new BotStoreUnavailableException($"shard '{shard.Name}': {unavailable.Message}", ex);
             }
+        }
+    });
+
+    /// <summary>
+    /// Runs work on <paramref name="shard"/>'s tenant-traffic data source when the caller already knows the shard (e.g.
+    /// authenticating a token that names its tenant): the same fail-fast and shard-named errors as <see cref="RunAsync{T}"/>.
+    /// </summary>
+    public Task<T> OnShardAsync<T>(Shard shard, Func<NpgsqlDataSource, Task<T>> action, CancellationToken ct = default) => PostgresErrors.Guard(async () =>
+    {
+        var circuit = _circuits[shard.Name];
+        var probe = FailFastFor > TimeSpan.Zero && circuit.Enter();
+        try
+        {
+            var result = await action(shard.Tenants);
+            circuit.Exit(probe, null);
+            return result;
+        }
+        catch (Exception ex) when (Observe(circuit, probe, ex))
+        {
+            throw; // never reached, as in RunAsync
+        }
+        catch (Exception ex) when (!IsSingle && PostgresErrors.Translate(ex) is BotStoreUnavailableException unavailable)
+        {
+            throw new BotStoreUnavailableException($"shard '{shard.Name}': {unavailable.Message}", ex);
         }
     });
 
@@ -175,6 +232,13 @@ public sealed class ShardRouter : IAsyncDisposable
         BotStoreValidationException v => new BotStoreValidationException($"shard '{shard.Name}': {v.Message}", error),
         _ => error,
     };
+
+    private bool Observe(ShardCircuit circuit, bool probe, Exception ex)
+    {
+        if (FailFastFor > TimeSpan.Zero)
+            circuit.Exit(probe, ex);
+        return false;
+    }
 
     // A lock_timeout raised while entering the tenant: the move fence outlasted it.
     private static bool IsFence(PostgresException pg) => pg.Where?.Contains("botstore_enter_tenant", StringComparison.Ordinal) == true;

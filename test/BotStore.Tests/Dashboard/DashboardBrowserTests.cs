@@ -24,6 +24,7 @@ public sealed class DashboardBrowserTests(DashboardSite site) : IClassFixture<Da
         await using var browser = await site.OpenBrowserAsync();
         var page = browser.Page;
         Assert.Equal(302, (await browser.SignInAsync(site.AdminToken))!.Status);
+        Assert.Equal(0, await page.Locator("header nav a", new() { HasText = "Shards" }).CountAsync()); // one shard: no Shards page in the navigation
 
         // Overview: the charts need two samples (one a second); reload until they are drawn.
         Assert.True(await EventuallyAsync(async () =>

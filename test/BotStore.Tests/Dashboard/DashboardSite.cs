@@ -34,7 +34,7 @@ public sealed class DashboardSite : IAsyncLifetime
         await Database.InitializeAsync();
         var options = new ServeOptions { Urls = $"http://127.0.0.1:{TestCluster.FreePort()}" };
         // Partitions are left to the tests (no run at start that could race them); samples every second for the charts.
-        _app = ServeApp.Build(Database.DataSource, options, ["--Dashboard:SampleInterval=00:00:01", "--Operations:RunPartitionsAtStart=false"]);
+        _app = ServeApp.Build(Database.DataSource, options, ["--BotStore:Dashboard:SampleInterval=00:00:01", "--BotStore:Operations:RunPartitionsAtStart=false"]);
         await _app.StartAsync();
         BaseAddress = new Uri(_app.Urls.First());
         var tenants = new TenantStore(Database.DataSource);
@@ -45,18 +45,21 @@ public sealed class DashboardSite : IAsyncLifetime
     }
 
     /// <summary>A new Chromium with a fresh profile (its own user-data-dir), recording every request, failure and console error.</summary>
-    public async Task<BrowserSession> OpenBrowserAsync()
+    public Task<BrowserSession> OpenBrowserAsync() => OpenBrowserAsync(Playwright, BaseAddress);
+
+    /// <summary>The same for any server at <paramref name="site"/> (the two-shard site too).</summary>
+    public static async Task<BrowserSession> OpenBrowserAsync(IPlaywright playwright, Uri site)
     {
         var profile = Directory.CreateTempSubdirectory("botstore-chromium-");
-        var context = await Playwright.Chromium.LaunchPersistentContextAsync(profile.FullName, new BrowserTypeLaunchPersistentContextOptions
+        var context = await playwright.Chromium.LaunchPersistentContextAsync(profile.FullName, new BrowserTypeLaunchPersistentContextOptions
         {
             ExecutablePath = ChromiumPath,
             Headless = true,
             Args = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-            BaseURL = BaseAddress.ToString(),
+            BaseURL = site.ToString(),
             ViewportSize = new ViewportSize { Width = 1360, Height = 900 },
         });
-        return new BrowserSession(context, profile, BaseAddress);
+        return new BrowserSession(context, profile, site);
     }
 
     public async Task DisposeAsync()

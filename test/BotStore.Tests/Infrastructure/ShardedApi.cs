@@ -20,6 +20,14 @@ public sealed class ShardedApi(WebApplication app, ShardRouter router) : IAsyncD
         return new ShardedApi(app, router);
     }
 
+    /// <summary>A client authenticated with an administrator token (for /admin, /metrics).</summary>
+    public HttpClient Admin(string token)
+    {
+        var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
     /// <summary>A new tenant on <paramref name="shard"/>, with a client authenticated as it.</summary>
     public async Task<HttpClient> TenantAsync(string shard) => (await NewTenantAsync(shard)).Client;
 

@@ -73,10 +73,11 @@ public sealed class TwoShards : IAsyncLifetime
 
     /// <summary>
     /// A router over both shards: tenant traffic through each PgBouncer (nothing prepared, no reset), owner work
-    /// direct; the caller disposes it (and with it its data sources).
+    /// direct; the caller disposes it (and with it its data sources). <paramref name="time"/> is the clock of the
+    /// shards' fail-fast interval (a <see cref="ManualClock"/> makes it deterministic).
     /// </summary>
-    public ShardRouter CreateRouter(bool throughPgBouncer = true, TimeSpan? directoryCacheTime = null) =>
-        new(All.Select(s => s.CreateShard(throughPgBouncer)), directoryCacheTime: directoryCacheTime, ownsDataSources: true);
+    public ShardRouter CreateRouter(bool throughPgBouncer = true, TimeSpan? directoryCacheTime = null, TimeProvider? time = null) =>
+        new(All.Select(s => s.CreateShard(throughPgBouncer)), directoryCacheTime: directoryCacheTime, ownsDataSources: true, time: time);
 
     /// <summary>The configuration of <c>serve</c> for both shards (BotStore:Shards:NAME:Url and :PgBouncer).</summary>
     public Dictionary<string, string?> ServeConfiguration() => All.SelectMany(s => new KeyValuePair<string, string?>[]
@@ -130,4 +131,18 @@ public sealed record ShardDatabase(string Name, string DirectConnectionString, P
             cmd.Parameters.Add(new NpgsqlParameter { Value = arg });
         return (T)(await cmd.ExecuteScalarAsync())!;
     }
+}
+
+/// <summary>A clock that moves only when told to: the fail-fast interval of a shard without waiting for it.</summary>
+public sealed class ManualClock : TimeProvider
+{
+    private long _ticks = TimeSpan.TicksPerDay;
+
+    public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+    public override long GetTimestamp() => Interlocked.Read(ref _ticks);
+
+    public override DateTimeOffset GetUtcNow() => DateTimeOffset.UnixEpoch.AddTicks(Interlocked.Read(ref _ticks));
+
+    public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
 }

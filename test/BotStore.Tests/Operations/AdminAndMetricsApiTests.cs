@@ -50,6 +50,7 @@ public sealed class AdminAndMetricsApiTests(TestDatabase db) : IClassFixture<Tes
         using var tables = await JsonAsync("/admin/db/tables");
         var history = tables.RootElement.EnumerateArray().Single(t => t.GetProperty("name").GetString() == "message_history");
         Assert.Equal("partitioned", history.GetProperty("kind").GetString());
+        Assert.All(tables.RootElement.EnumerateArray(), t => Assert.Equal("default", t.GetProperty("shard").GetString())); // one shard: the label only
         Assert.True(history.GetProperty("partitions").GetInt32() >= 4);
         Assert.True(history.TryGetProperty("total_bytes", out _));
 
@@ -58,6 +59,7 @@ public sealed class AdminAndMetricsApiTests(TestDatabase db) : IClassFixture<Tes
         Assert.True(defaultRows.GetProperty("ok").GetBoolean());
         using var tenants = await JsonAsync("/admin/db/tenants?limit=3");
         Assert.True(tenants.RootElement.GetProperty("tenants").GetInt64() >= 0);
+        Assert.Equal("default", tenants.RootElement.GetProperty("shards")[0].GetProperty("shard").GetString());
 
         using var indexes = await JsonAsync("/admin/db/indexes");
         Assert.Contains(indexes.RootElement.EnumerateArray(), i => i.GetProperty("name").GetString() == "idx_messages_session");
@@ -104,13 +106,13 @@ public sealed class AdminAndMetricsApiTests(TestDatabase db) : IClassFixture<Tes
         // Database latency is a real histogram too (Npgsql's command durations, through prometheus-net's meter adapter).
         Assert.Contains("# TYPE npgsql_db_client_operation_duration histogram", lines);
         Assert.Contains(lines, l => l.StartsWith("npgsql_db_client_operation_duration_bucket{", StringComparison.Ordinal) && l.Contains("le=\"0.005\"", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.StartsWith("botstore_table_total_bytes{table=\"message_history\",kind=\"partitioned\"} ", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.StartsWith("botstore_index_bytes{index=\"idx_messages_session\",table=\"message_history\"} ", StringComparison.Ordinal));
-        Assert.Contains("botstore_partition_runway_months{table=\"message_history\"} 4", lines);
-        Assert.Contains("botstore_partition_default_rows{table=\"analytics_events\"} 0", lines);
-        Assert.Contains("botstore_maintenance_last_success{task=\"analyze\"} 1", lines);
-        Assert.Contains("botstore_maintenance_last_outcome{task=\"analyze\",outcome=\"succeeded\"} 1", lines);
-        Assert.Contains("botstore_database_up 1", lines);
+        Assert.Contains(lines, l => l.StartsWith("botstore_table_total_bytes{shard=\"default\",table=\"message_history\",kind=\"partitioned\"} ", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("botstore_index_bytes{shard=\"default\",index=\"idx_messages_session\",table=\"message_history\"} ", StringComparison.Ordinal));
+        Assert.Contains("botstore_partition_runway_months{shard=\"default\",table=\"message_history\"} 4", lines);
+        Assert.Contains("botstore_partition_default_rows{shard=\"default\",table=\"analytics_events\"} 0", lines);
+        Assert.Contains("botstore_maintenance_last_success{shard=\"default\",task=\"analyze\"} 1", lines);
+        Assert.Contains("botstore_maintenance_last_outcome{shard=\"default\",task=\"analyze\",outcome=\"succeeded\"} 1", lines);
+        Assert.Contains("botstore_database_up{shard=\"default\"} 1", lines);
         // Every sample line belongs to a family declared before it.
         var declared = new HashSet<string>();
         foreach (var line in lines.Where(l => l.Length > 0))

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
+using BotStore.Server.Operations;
 using BotStore.Tests.Infrastructure;
 using BotStore.Tooling.Embedded;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 namespace BotStore.Tests.Operations;
@@ -58,6 +60,33 @@ public sealed class PointInTimeRecoveryTests
             // A cluster of its own: it takes writes and archives to its own repository.
             await ExecuteAsync(restored.ConnectionString, "INSERT INTO drill VALUES (6)");
             Assert.NotEqual(Path.Combine(folder, "pg.backup"), restored.Backups!.Folder);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Scheduled_backups_are_full_then_incremental_until_the_full_one_is_old_enough()
+    {
+        var folder = TestCluster.NewTempFolder("botstore-backups");
+        try
+        {
+            await using var cluster = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions
+                { DataDirectory = Path.Combine(folder, "pg"), Port = TestCluster.FreePort(), SharedBuffers = "16MB", MaxConnections = 20 });
+            var backups = cluster.Backups!;
+            // serve schedules this job on the embedded cluster by default, and not at all when the schedule is empty.
+            Assert.Equal("0 0 2 * * ?", ClusterBackups.Job(backups, new OperationsOptions(), NullLogger.Instance)!.Cron!.CronExpressionString);
+            Assert.Null(ClusterBackups.Job(backups, new OperationsOptions { BackupSchedule = "" }, NullLogger.Instance));
+
+            await ClusterBackups.RunAsync(backups, fullEveryDays: 7, NullLogger.Instance, CancellationToken.None);
+            await ExecuteAsync(cluster.ConnectionString, "CREATE TABLE between_backups (n int)");
+            await ClusterBackups.RunAsync(backups, fullEveryDays: 7, NullLogger.Instance, CancellationToken.None);
+            // A full backup younger than zero days does not exist: the next one is full again.
+            await ClusterBackups.RunAsync(backups, fullEveryDays: 0, NullLogger.Instance, CancellationToken.None);
+
+            Assert.Equal(["full", "incr", "full"], (await backups.ListAsync(CancellationToken.None)).Select(b => b.Type));
         }
         finally
         {

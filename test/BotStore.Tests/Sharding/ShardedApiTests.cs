@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using BotStore.Data;
 using BotStore.Enums;
 using BotStore.Server;
@@ -16,9 +17,11 @@ namespace BotStore.Tests.Sharding;
 public sealed class ShardedApiTests(TwoShards shards) : IClassFixture<TwoShards>
 {
     [Fact]
-    public async Task A_stopped_shard_answers_503_for_its_tenants_only_and_recovers_without_a_restart()
+    public async Task A_stopped_shard_answers_503_for_its_tenants_only_fails_fast_and_recovers_without_a_restart()
     {
-        await using var router = shards.CreateRouter();
+        // The fail-fast interval runs on a clock the test moves, so nothing here depends on how fast the machine is.
+        var clock = new ManualClock();
+        await using var router = shards.CreateRouter(time: clock);
         await using var api = await ApiAsync(router);
         var east = await api.TenantAsync("east");
         var west = await api.TenantAsync("west");
@@ -31,6 +34,22 @@ public sealed class ShardedApiTests(TwoShards shards) : IClassFixture<TwoShards>
             Assert.Equal(HttpStatusCode.ServiceUnavailable, down.StatusCode);
             Assert.NotNull(down.Headers.RetryAfter);
             Assert.Contains("shard 'west'", await down.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            // That connection failure opened west's circuit: its tenants are now answered at once, without trying the shard.
+            Assert.True(router.IsFailingFast("west"));
+            var fast = await CreateUserAsync(west);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, fast.StatusCode);
+            Assert.True(fast.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+            Assert.Equal("application/problem+json", fast.Content.Headers.ContentType?.MediaType);
+            var body = await fast.Content.ReadAsStringAsync();
+            using (var problem = JsonDocument.Parse(body))
+            {
+                Assert.True(problem.RootElement.TryGetProperty("shard", out var named), body);
+                Assert.Equal("west", named.GetString());
+                var detail = problem.RootElement.GetProperty("detail").GetString();
+                Assert.Contains("shard 'west' is unavailable", detail, StringComparison.Ordinal);
+                Assert.Contains("failing fast", detail, StringComparison.Ordinal);
+            }
+            Assert.False(router.IsFailingFast("east"));
             Assert.Equal(HttpStatusCode.OK, (await east.GetAsync("/v1/users")).StatusCode);
             Assert.Equal(HttpStatusCode.Created, (await CreateUserAsync(east)).StatusCode);
         }
@@ -38,15 +57,77 @@ public sealed class ShardedApiTests(TwoShards shards) : IClassFixture<TwoShards>
         {
             await shards.StartWestAsync();
         }
-        // The same server, not restarted: west's tenant is served again once its pool reconnects.
+        // The same server, not restarted: once the interval has passed, one request tries west again; when its pool
+        // reconnects, west's tenant is served again.
         HttpStatusCode status = 0;
         for (var attempt = 0; attempt < 60 && status != HttpStatusCode.Created; attempt++)
         {
+            clock.Advance(router.FailFastFor);
             status = (await CreateUserAsync(west)).StatusCode;
             if (status != HttpStatusCode.Created)
                 await Task.Delay(500);
         }
         Assert.Equal(HttpStatusCode.Created, status);
+        Assert.False(router.IsFailingFast("west"));
+    }
+
+    [Fact]
+    public async Task Admin_views_gather_every_shard_label_each_figure_and_show_a_stopped_shard_as_its_error()
+    {
+        await using var router = shards.CreateRouter();
+        await using var api = await ApiAsync(router);
+        await api.TenantAsync("east");
+        await api.TenantAsync("west");
+        using var admin = api.Admin(await new TenantStore(router).RotateAdminTokenAsync());
+
+        using (var tables = JsonDocument.Parse(await admin.GetStringAsync("/admin/db/tables")))
+        {
+            var history = tables.RootElement.EnumerateArray().Where(t => t.GetProperty("name").GetString() == "message_history");
+            Assert.Equal(["east", "west"], history.Select(t => t.GetProperty("shard").GetString()));
+        }
+        using (var tenants = JsonDocument.Parse(await admin.GetStringAsync("/admin/db/tenants?limit=1000")))
+        {
+            var top = tenants.RootElement.GetProperty("top").EnumerateArray().ToList();
+            Assert.Contains(top, t => t.GetProperty("shard").GetString() == "west");
+            Assert.Contains(top, t => t.GetProperty("shard").GetString() == "east");
+            Assert.Equal(["east", "west"], tenants.RootElement.GetProperty("shards").EnumerateArray().Select(s => s.GetProperty("shard").GetString()));
+        }
+        using (var status = JsonDocument.Parse(await admin.GetStringAsync("/admin/db/shards")))
+        {
+            var rows = status.RootElement.EnumerateArray().ToList();
+            Assert.Equal(["east", "west"], rows.Select(r => r.GetProperty("shard").GetString()));
+            Assert.All(rows, r => Assert.True(r.GetProperty("reachable").GetBoolean()));
+            Assert.All(rows, r => Assert.True(r.GetProperty("directory_tenants").GetInt64() >= 1));
+        }
+
+        await shards.StopWestAsync();
+        try
+        {
+            // One shard's failure is that shard's error; the view still answers with the other shard's figures.
+            var tables = await admin.GetAsync("/admin/db/tables");
+            Assert.Equal(HttpStatusCode.OK, tables.StatusCode);
+            using (var rows = JsonDocument.Parse(await tables.Content.ReadAsStringAsync()))
+            {
+                var west = rows.RootElement.EnumerateArray().Single(r => r.GetProperty("shard").GetString() == "west");
+                Assert.False(string.IsNullOrEmpty(west.GetProperty("error").GetString()));
+                Assert.Contains(rows.RootElement.EnumerateArray(), r => r.GetProperty("shard").GetString() == "east" && r.TryGetProperty("total_bytes", out _));
+            }
+            using (var health = JsonDocument.Parse(await admin.GetStringAsync("/admin/db/health")))
+            {
+                var reachable = health.RootElement.EnumerateArray().Single(c => c.GetProperty("name").GetString() == "shard_reachable");
+                Assert.Equal("west", reachable.GetProperty("shard").GetString());
+                Assert.False(reachable.GetProperty("ok").GetBoolean());
+            }
+            var metrics = (await admin.GetStringAsync("/metrics")).Split('\n');
+            Assert.Contains("botstore_database_up{shard=\"west\"} 0", metrics);
+            Assert.Contains("botstore_database_up{shard=\"east\"} 1", metrics);
+            Assert.Contains(metrics, l => l.StartsWith("botstore_partition_runway_months{shard=\"east\",table=\"message_history\"} ", StringComparison.Ordinal));
+            Assert.DoesNotContain(metrics, l => l.StartsWith("botstore_partition_runway_months{shard=\"west\"", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await shards.StartWestAsync();
+        }
     }
 
     [Fact]

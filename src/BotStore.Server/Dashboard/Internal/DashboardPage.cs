@@ -1,4 +1,6 @@
 using System.Text;
+using BotStore.Server.Internal;
+using BotStore.Server.Operations;
 using Microsoft.AspNetCore.Antiforgery;
 
 namespace BotStore.Server.Dashboard.Internal;
@@ -10,7 +12,7 @@ internal sealed class DashboardPage(HttpContext http)
     public static readonly (string Path, string Label)[] Pages =
     [
         ("", "Overview"), ("space", "Space"), ("partitions", "Partitions"), ("queries", "Queries"), ("maintenance", "Maintenance"),
-        ("tenants", "Tenants"),
+        ("tenants", "Tenants"), ("shards", "Shards"),
     ];
 
     public HttpContext Http { get; } = http;
@@ -19,12 +21,34 @@ internal sealed class DashboardPage(HttpContext http)
 
     public T Service<T>() where T : notnull => Http.RequestServices.GetRequiredService<T>();
 
+    /// <summary>Every shard's operations; pages gather from all of them at once and name the shard of each figure when there are several.</summary>
+    public OperationsShards Shards => Service<OperationsShards>();
+
+    /// <summary>Whether there are several shards: then tables get a shard column and the navigation a Shards page.</summary>
+    public bool Several => Shards.Several;
+
+    /// <summary>A "shard" header first when there are several shards.</summary>
+    public string[] Headers(params string[] headers) => Several ? ["shard", .. headers] : headers;
+
+    /// <summary>A row with its shard first when there are several shards.</summary>
+    public object?[] Cells(string shard, params object?[] cells) => Several ? [shard, .. cells] : cells;
+
+    /// <summary>A notice per shard that did not answer (nothing with one shard: the page then fails as a whole).</summary>
+    public Html Unanswered<T>(Html html, IEnumerable<Sharding.ShardAnswer<T>> answers)
+    {
+        foreach (var (shard, error) in ShardViews.Failures(answers))
+            html.Raw("<p class=\"error shard-error\" role=\"alert\" data-shard=\"").Raw(Html.Attr(shard)).Raw("\">").Text($"shard '{shard}' did not answer: {error}").Raw("</p>");
+        return html;
+    }
+
     /// <summary>The whole page around <paramref name="body"/>, as an HTML result (never cached).</summary>
     public IResult Render(string active, string title, string body, int status = StatusCodes.Status200OK)
     {
         var nav = new StringBuilder();
         foreach (var (path, label) in Pages)
         {
+            if (path == "shards" && !Several)
+                continue;
             nav.Append("<a href=\"/dashboard/").Append(path).Append('"').Append(path == active ? " class=\"active\" aria-current=\"page\"" : "")
                .Append('>').Append(label).Append("</a>");
         }

@@ -1,6 +1,7 @@
 using BotStore.Monitoring;
 using BotStore.Server.Internal;
-using Microsoft.Extensions.Hosting;
+using BotStore.Server.Operations;
+using BotStore.Sharding;
 using Microsoft.Extensions.Logging;
 
 namespace BotStore.Server.Dashboard.Internal;
@@ -10,12 +11,13 @@ internal sealed record Sample(DateTimeOffset At, int ServerConnections, long Com
     long Requests, double RequestSeconds);
 
 /// <summary>
-/// Samples the database (<see cref="DatabaseReports.StatisticsAsync"/>) and this server's request totals every
+/// Samples the database (<see cref="DatabaseReports.StatisticsAsync"/> of every shard, summed) and this server's request totals every
 /// <see cref="DashboardOptions.SampleInterval"/> into a ring of the last <see cref="DashboardOptions.SampleHistory"/>,
-/// so the dashboard's charts work without Prometheus. Memory only: a restart starts the charts afresh.
+/// so the dashboard's charts work without Prometheus. Memory only: a restart starts the charts afresh. A sample that
+/// misses a shard is skipped (a gap in the charts), so a shard that is away never shows as a drop in the sums.
 /// </summary>
-internal sealed partial class DashboardSampler(DatabaseReports reports, RequestMetricsRecorder requests, DashboardOptions options,
-    TimeProvider clock, ILogger<DashboardSampler> logger) : BackgroundService
+internal sealed partial class DashboardSampler(OperationsShards shards, RequestMetricsRecorder requests, DashboardOptions options,
+    TimeProvider clock, ILogger<DashboardSampler> logger)
 {
     private readonly Queue<Sample> _ring = new();
     private readonly Lock _lock = new();
@@ -30,21 +32,17 @@ internal sealed partial class DashboardSampler(DatabaseReports reports, RequestM
         }
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.SampleInterval, clock);
-        do
-        {
-            await SampleOnceAsync(stoppingToken);
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
-
-    private async Task SampleOnceAsync(CancellationToken ct)
+    /// <summary>Takes one sample; a job of the operations scheduler (<see cref="InstanceJob"/>) runs it every <see cref="DashboardOptions.SampleInterval"/>.</summary>
+    public async Task SampleOnceAsync(CancellationToken ct)
     {
         try
         {
-            var s = await reports.StatisticsAsync(ct);
+            var answers = await shards.EachAsync((shard, t) => shard.Reports.StatisticsAsync(t), ct);
+            if (answers.FirstOrDefault(a => a.Error is not null) is { } failed)
+                throw shards.Several ? ShardRouter.ShardError(failed.Shard, failed.Error!) : failed.Error!;
+            var all = answers.Select(a => a.Value!).ToList();
+            var s = (ServerConnections: all.Sum(x => x.ServerConnections), CommittedTransactions: all.Sum(x => x.CommittedTransactions),
+                DatabaseBytes: all.Sum(x => x.DatabaseBytes));
             var (count, seconds) = requests.Totals();
             var capacity = Math.Max(2, (int)(options.SampleHistory / options.SampleInterval));
             lock (_lock)

@@ -1,4 +1,4 @@
-using BotStore.Partitions;
+using BotStore.Server.Internal;
 
 namespace BotStore.Server.Dashboard.Internal;
 
@@ -8,14 +8,17 @@ internal static class PartitionsPage
     public static async Task<IResult> RenderAsync(HttpContext http, CancellationToken ct)
     {
         var page = new DashboardPage(http);
-        var statuses = await page.Service<PartitionManager>().StatusAsync(null, ct);
-        var html = new Html();
-        foreach (var s in statuses)
+        var answers = await page.Shards.SomeAsync((shard, t) => shard.Partitions.StatusAsync(null, t), ct);
+        var html = page.Unanswered(new Html(), answers);
+        foreach (var (shard, s) in ShardViews.Rows(answers))
         {
             var months = s.Partitions.Where(p => !p.IsDefault).ToList();
             var largest = Math.Max(1, months.Count > 0 ? months.Max(p => p.TotalBytes) : 1);
             var current = new DateTimeOffset(s.CurrentMonth.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
-            html.Raw($"<section class=\"partitioned\" id=\"partitions-{Html.Attr(s.Table)}\">").El("h2", s.Table);
+            // With several shards each shard has its own partitions of each table: one section per shard and table.
+            var id = page.Several ? $"partitions-{shard}-{s.Table}" : $"partitions-{s.Table}";
+            html.Raw($"<section class=\"partitioned\" id=\"{Html.Attr(id)}\"{(page.Several ? $" data-shard=\"{Html.Attr(shard)}\"" : "")}>")
+                .El("h2", page.Several ? $"{s.Table} on shard {shard}" : s.Table);
             html.Raw("<dl class=\"facts\">")
                 .El("dt", "runway").El("dd", $"{s.RunwayMonths} months: the current one and {Math.Max(0, s.RunwayMonths - 1)} ahead (premake target {s.Policy.PremakeMonths} ahead)",
                     s.RunwayMonths <= s.Policy.PremakeMonths ? "bad" : null)

@@ -1,5 +1,6 @@
 using BotStore.Monitoring;
-using Npgsql;
+using BotStore.Server.Internal;
+using BotStore.Server.Operations;
 
 namespace BotStore.Server.Dashboard.Internal;
 
@@ -10,15 +11,15 @@ internal static class QueriesPage
     {
         var page = new DashboardPage(http);
         var by = Enum.TryParse<QueryOrder>(order, ignoreCase: true, out var o) && Enum.IsDefined(o) ? o : QueryOrder.Total;
-        var report = await page.Service<DatabaseReports>().SlowQueriesAsync(50, by, ct);
-        var html = new Html();
+        var answers = await page.Shards.SomeAsync((s, t) => s.Reports.SlowQueriesAsync(50, by, t), ct);
+        var html = page.Unanswered(new Html(), answers);
         if (reset == true)
-            html.Raw("<p class=\"notice\" role=\"status\">pg_stat_statements was reset for this database.</p>");
-        if (!report.Available)
-        {
-            html.Raw("<p class=\"error\">").Text(report.Unavailable).Raw("</p>");
+            html.Raw("<p class=\"notice\" role=\"status\">").Text(page.Several ? "pg_stat_statements was reset for every shard's database." : "pg_stat_statements was reset for this database.").Raw("</p>");
+        foreach (var a in answers.Where(a => a.Error is null && !a.Value!.Available))
+            html.Raw("<p class=\"error\">").Text(page.Several ? $"shard '{a.Shard.Name}': {a.Value!.Unavailable}" : a.Value!.Unavailable).Raw("</p>");
+        if (!answers.Any(a => a.Error is null && a.Value!.Available))
             return page.Render("queries", "Queries", html.ToString());
-        }
+        var queries = ShardViews.TopQueries(answers, by, 50);
         html.Raw("<div class=\"toolbar\"><span>Rank by</span>");
         foreach (var option in Enum.GetValues<QueryOrder>())
         {
@@ -27,41 +28,44 @@ internal static class QueriesPage
         }
         html.Raw("<form method=\"post\" action=\"/dashboard/queries/reset\" class=\"right\">").Antiforgery(page)
             .Raw("<button type=\"submit\" class=\"danger\">Reset statistics</button></form></div>");
-        var total = Math.Max(1e-9, report.Queries.Sum(q => q.TotalMs));
-        html.Table([">total", ">share", ">calls", ">mean", ">≈p95", ">max", ">rows", ">cache hit", "query", ""],
-            report.Queries.Select(q => new object?[]
-            {
-                Html.Ms(q.TotalMs), Html.Percent(q.TotalMs / total), Html.Count(q.Calls), Html.Ms(q.MeanMs), Html.Ms(q.ApproxP95Ms), Html.Ms(q.MaxMs), Html.Count(q.Rows),
-                q.SharedBlocksHit + q.SharedBlocksRead > 0 ? Html.Percent((double)q.SharedBlocksHit / (q.SharedBlocksHit + q.SharedBlocksRead)) : "",
-                new Markup($"<code class=\"sql\">{Html.Attr(q.Query.Length > 300 ? q.Query[..300] + "…" : q.Query)}</code>"),
-                new Markup($"<a class=\"button small\" href=\"/dashboard/queries/explain?id={q.QueryId}\">Explain</a>"),
-            }), "queries", "no statement recorded yet");
+        var total = Math.Max(1e-9, queries.Sum(x => x.Query.TotalMs));
+        html.Table(page.Headers(">total", ">share", ">calls", ">mean", ">≈p95", ">max", ">rows", ">cache hit", "query", ""),
+            queries.Select(x => page.Cells(x.Shard,
+                Html.Ms(x.Query.TotalMs), Html.Percent(x.Query.TotalMs / total), Html.Count(x.Query.Calls), Html.Ms(x.Query.MeanMs), Html.Ms(x.Query.ApproxP95Ms), Html.Ms(x.Query.MaxMs), Html.Count(x.Query.Rows),
+                x.Query.SharedBlocksHit + x.Query.SharedBlocksRead > 0 ? Html.Percent((double)x.Query.SharedBlocksHit / (x.Query.SharedBlocksHit + x.Query.SharedBlocksRead)) : "",
+                new Markup($"<code class=\"sql\">{Html.Attr(x.Query.Query.Length > 300 ? x.Query.Query[..300] + "…" : x.Query.Query)}</code>"),
+                new Markup($"<a class=\"button small\" href=\"/dashboard/queries/explain?id={x.Query.QueryId}&amp;shard={Uri.EscapeDataString(x.Shard)}\">Explain</a>"))),
+            "queries", "no statement recorded yet");
         html.Raw("<p class=\"muted\">Figures since the last reset. Mean, ≈p95 (mean + 2 standard deviations, at most max) and max are per call; the share is of the total time of the statements listed.</p>");
         return page.Render("queries", "Queries", html.ToString());
     }
 
-    /// <summary>The explain form, filled with a recorded statement; its $1, $2... must be replaced by values first.</summary>
-    public static async Task<IResult> ExplainFormAsync(HttpContext http, long? id, CancellationToken ct)
+    /// <summary>The explain form, filled with a recorded statement of a shard; its $1, $2... must be replaced by values first.</summary>
+    public static async Task<IResult> ExplainFormAsync(HttpContext http, long? id, string? shard, CancellationToken ct)
     {
         var page = new DashboardPage(http);
+        var on = page.Shards.Get(shard ?? page.Shards.All[0].Name);
         var sql = "";
         if (id is { } queryId)
         {
-            var report = await page.Service<DatabaseReports>().SlowQueriesAsync(1000, QueryOrder.Total, ct);
+            var report = await on.Reports.SlowQueriesAsync(1000, QueryOrder.Total, ct);
             sql = report.Queries.FirstOrDefault(q => q.QueryId == queryId)?.Query ?? "";
         }
-        return page.Render("queries", "Explain", Form(page, sql).ToString());
+        return page.Render("queries", "Explain", Form(page, sql, on.Name).ToString());
     }
 
-    /// <summary>Runs the statement under EXPLAIN (ANALYZE, BUFFERS) in a transaction that is rolled back.</summary>
+    /// <summary>Runs the statement under EXPLAIN (ANALYZE, BUFFERS) in a transaction that is rolled back, on the shard the form names.</summary>
     public static async Task<IResult> ExplainAsync(HttpContext http, CancellationToken ct)
     {
         var page = new DashboardPage(http);
-        var sql = (await http.Request.ReadFormAsync(ct))["sql"].ToString();
-        var html = Form(page, sql);
+        var form = await http.Request.ReadFormAsync(ct);
+        var sql = form["sql"].ToString();
+        var html = new Html();
         try
         {
-            var plan = await ExplainAnalyze.RunAsync(page.Service<NpgsqlDataSource>(), sql, ct);
+            var on = page.Shards.Get(form["shard"] is { Count: > 0 } named ? named.ToString() : page.Shards.All[0].Name);
+            html = Form(page, sql, on.Name);
+            var plan = await ExplainAnalyze.RunAsync(on.Shard.Tenants, sql, ct);
             html.Raw("<h2>Plan</h2><pre class=\"plan\" id=\"plan\">").Text(string.Join('\n', plan)).Raw("</pre>");
         }
         catch (BotStoreValidationException ex)
@@ -72,16 +76,23 @@ internal static class QueriesPage
         return page.Render("queries", "Explain", html.ToString());
     }
 
+    /// <summary>Resets pg_stat_statements on every shard.</summary>
     public static async Task<IResult> ResetAsync(HttpContext http, CancellationToken ct)
     {
-        await http.RequestServices.GetRequiredService<DatabaseReports>().ResetQueryStatisticsAsync(ct);
+        await http.RequestServices.GetRequiredService<OperationsShards>().SomeAsync(async (s, t) =>
+        {
+            await s.Reports.ResetQueryStatisticsAsync(t);
+            return true;
+        }, ct);
         return Results.Redirect("/dashboard/queries?reset=true");
     }
 
-    private static Html Form(DashboardPage page, string sql) =>
+    private static Html Form(DashboardPage page, string sql, string shard) =>
         new Html().Raw("<p>The statement runs under <code>EXPLAIN (ANALYZE, BUFFERS)</code> inside a transaction that is always rolled back: ")
             .Raw("it is measured but changes nothing. Replace <code>$1</code>, <code>$2</code>… with values first.</p>")
+            .Raw(page.Several ? $"<p>On shard <strong>{Html.Attr(shard)}</strong>.</p>" : "")
             .Raw("<form method=\"post\" action=\"/dashboard/queries/explain\" class=\"explain\">").Antiforgery(page)
+            .Raw($"<input type=\"hidden\" name=\"shard\" value=\"{Html.Attr(shard)}\">")
             .Raw("<textarea name=\"sql\" rows=\"8\" spellcheck=\"false\" required>").Text(sql).Raw("</textarea>")
             .Raw("<button type=\"submit\">Explain analyze</button></form>");
 }
