@@ -15,6 +15,7 @@ internal sealed partial class PooledComparison : IComparison
     private const string Pooled = "library via PgBouncer";
     private const string Direct = "library direct";
     private const string Prepared = "pgbench -M prepared";
+    private const string Extended = "pgbench -M extended";
     private const string WithFence = "scope + fence";
     private const string WithoutFence = "scope alone";
     private const int SeedPoolSize = 50;
@@ -27,7 +28,8 @@ internal sealed partial class PooledComparison : IComparison
         "library via PgBouncer = MessageStore.HistoryAsync / AppendAsync over a ShardRouter whose tenant traffic goes through PgBouncer " +
         "(ThroughPgBouncer: nothing prepared by the client, no reset; history and mark-read are PL/pgSQL functions whose plans each server " +
         "connection caches); library direct = the same over a direct pool (automatic preparation); both against pgbench -M prepared running " +
-        "the append and history SQL directly (the best PostgreSQL does with that SQL). Target: via PgBouncer ≥ 0.8x. " +
+        "the append and history SQL directly (the best PostgreSQL does with that SQL), with pgbench -M extended (parsed and planned at every " +
+        "execution, as any statement through PgBouncer 1.18 is) beside it; the four sides' order turns from run to run. Target: via PgBouncer ≥ 0.8x. " +
         "Fence: pgbench -M prepared running the tenant scope statement with botstore_enter_tenant (shared advisory lock + fence probe) " +
         "against the same statement without it: the fence's cost per transaction. " +
         "PgBouncer's pool and the client counts are sized to the connections the server leaves free (the notes say how). " +
@@ -57,21 +59,33 @@ internal sealed partial class PooledComparison : IComparison
                 ("append", Workloads.AppendScript, i => ConversationClients.StoreAppend(pooled, sessions, i), i => ConversationClients.StoreAppend(direct, sessions, i)),
             })
             {
-                var runs = new Dictionary<string, List<LoadRun>> { [Pooled] = [], [Direct] = [], [Prepared] = [] };
+                var names = new[] { Prepared, Pooled, Extended, Direct };
+                var runs = names.ToDictionary(name => name, _ => new List<LoadRun>());
                 var scripts = sessions.Select(script).ToArray();
                 for (var run = 0; run < context.Options.Runs; run++)
                 {
                     BenchContext.Say($"pooled {what}, {n} clients, run {run + 1}/{context.Options.Runs}");
-                    runs[Prepared].Add(await SideAsync(Prepared, () => LoadRun.PgbenchAsync(context.Tools, scripts, n, duration, ct, "prepared")));
-                    runs[Pooled].Add(await SideAsync(Pooled, () => LoadRun.ClientsAsync(n, duration, pooledSide, ct), () => LastLines(bouncer.Log)));
-                    runs[Direct].Add(await SideAsync(Direct, () => LoadRun.ClientsAsync(n, duration, directSide, ct)));
-                    context.DataSource.Clear();
-                    pooledSource.Clear();
+                    // Every side once per run, the order turning from run to run, so all of them see the same noise.
+                    for (var k = 0; k < names.Length; k++)
+                    {
+                        var name = names[(k + run) % names.Length];
+                        runs[name].Add(await SideAsync(name, name switch
+                        {
+                            Prepared => () => LoadRun.PgbenchAsync(context.Tools, scripts, n, duration, ct, "prepared"),
+                            Extended => () => LoadRun.PgbenchAsync(context.Tools, scripts, n, duration, ct, "extended"),
+                            Pooled => () => LoadRun.ClientsAsync(n, duration, pooledSide, ct),
+                            _ => () => LoadRun.ClientsAsync(n, duration, directSide, ct),
+                        }, name == Pooled ? () => LastLines(bouncer.Log) : null));
+                        context.DataSource.Clear();
+                        pooledSource.Clear();
+                    }
                 }
-                foreach (var side in new[] { Pooled, Direct })
+                foreach (var side in new[] { Pooled, Direct, Extended })
                 {
                     figures.Add(new Figure(Name, $"{what}, {n} clients: throughput", "ops/s", side, new Sample(runs[side].Select(r => r.Throughput)),
                         Prepared, new Sample(runs[Prepared].Select(r => r.Throughput)), side == Pooled ? new Target(0.8, Better.Higher) : null));
+                    figures.Add(new Figure(Name, $"{what}, {n} clients: p50", "ms", side, FlatnessComparison.Ms(runs[side], r => r.P50),
+                        Prepared, FlatnessComparison.Ms(runs[Prepared], r => r.P50)));
                     figures.Add(new Figure(Name, $"{what}, {n} clients: p99", "ms", side, FlatnessComparison.Ms(runs[side], r => r.P99),
                         Prepared, FlatnessComparison.Ms(runs[Prepared], r => r.P99)));
                 }
@@ -112,6 +126,7 @@ internal sealed partial class PooledComparison : IComparison
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            BenchContext.Say($"{side} failed: {ex}"); // the whole chain: a timeout alone does not say where it was met
             throw new BotStoreException($"{side}: {ex.Message}{(context is null ? "" : $" (PgBouncer's log ends: {context()})")}", ex);
         }
     }
