@@ -121,17 +121,9 @@ public sealed class ShardRouter : IAsyncDisposable
         for (var attempt = 0; ; attempt++)
         {
             var shard = await ShardOfAsync(tenantId, ct);
-            var circuit = _circuits[shard.Name];
-            var probe = FailFastFor > TimeSpan.Zero && circuit.Enter();
             try
             {
-                var result = await action(shard.Tenants);
-                circuit.Exit(probe, null);
-                return result;
-            }
-            catch (Exception ex) when (Observe(circuit, probe, ex))
-            {
-                throw; // never reached: Observe only records the outcome and lets the handlers below decide
+                return await ThroughCircuitAsync(shard, action);
             }
             catch (PostgresException pg) when (pg.SqlState == MovedSqlState)
             {
@@ -144,7 +136,7 @@ public sealed class ShardRouter : IAsyncDisposable
             {
                 throw new BotStoreUnavailableException($"tenant {tenantId} is being moved to another shard: try again", pg);
             }
-            catch (Exception ex) when (!IsSingle && PostgresErrors.Translate(ex) is BotStoreUnavailableException unavailable)
+            catch (Exception ex) when (!IsSingle && ex is not BotStoreShardUnavailableException && PostgresErrors.Translate(ex) is BotStoreUnavailableException unavailable)
             {
                 throw new BotStoreUnavailableException($"shard '{shard.Name}': {unavailable.Message}", ex);
             }
@@ -157,6 +149,21 @@ public sealed class ShardRouter : IAsyncDisposable
     /// </summary>
     public Task<T> OnShardAsync<T>(Shard shard, Func<NpgsqlDataSource, Task<T>> action, CancellationToken ct = default) => PostgresErrors.Guard(async () =>
     {
+        try
+        {
+            return await ThroughCircuitAsync(shard, action);
+        }
+        catch (Exception ex) when (!IsSingle && ex is not BotStoreShardUnavailableException && PostgresErrors.Translate(ex) is BotStoreUnavailableException unavailable)
+        {
+            throw new BotStoreUnavailableException($"shard '{shard.Name}': {unavailable.Message}", ex);
+        }
+    });
+
+    // The shard's circuit around the work: fails fast while the shard is marked down (BotStoreShardUnavailableException,
+    // which the callers pass on as it is), lets one probe through after the interval, and records whether the work
+    // reached the server. The callers translate the rest.
+    private async Task<T> ThroughCircuitAsync<T>(Shard shard, Func<NpgsqlDataSource, Task<T>> action)
+    {
         var circuit = _circuits[shard.Name];
         var probe = FailFastFor > TimeSpan.Zero && circuit.Enter();
         try
@@ -167,13 +174,9 @@ public sealed class ShardRouter : IAsyncDisposable
         }
         catch (Exception ex) when (Observe(circuit, probe, ex))
         {
-            throw; // never reached, as in RunAsync
+            throw; // never reached: Observe only records the outcome and lets the callers' handlers decide
         }
-        catch (Exception ex) when (!IsSingle && PostgresErrors.Translate(ex) is BotStoreUnavailableException unavailable)
-        {
-            throw new BotStoreUnavailableException($"shard '{shard.Name}': {unavailable.Message}", ex);
-        }
-    });
+    }
 
     /// <summary>Runs tenant-scoped work that returns nothing; see <see cref="RunAsync{T}"/>.</summary>
     public Task RunAsync(long tenantId, Func<NpgsqlDataSource, Task> action, CancellationToken ct = default) =>
