@@ -19,12 +19,13 @@ internal static class BenchCommand
     private static readonly Option<string> Out = new("--out") { Description = "folder of the report and chart (default bench/results)", DefaultValueFactory = _ => Path.Combine("bench", "results") };
     private static readonly Option<string> Scratch = new("--scratch-db") { Description = "scratch database created on the target server (default botstore_bench)", DefaultValueFactory = _ => "botstore_bench" };
     private static readonly Option<bool> Keep = new("--keep") { Description = "keep the scratch database; the next run with the same sizes reuses its data" };
+    private static readonly Option<string?> CrowdOption = new("--crowd") { Description = "workers of bench crowd, connected at once (default 2000, 100 with --quick; e.g. 2000,10000)" };
     private static readonly Option<string?> Remark = new("--note") { Description = "a remark for the report (e.g. the machine was busy)" };
 
     public static Command Create()
     {
         var bench = new Command("bench", "Run the benchmark suite (or one comparison) on a scratch database and write bench/results/<date>-<host>.md and a PNG chart of the ratios.");
-        foreach (var option in new Option[] { Messages, Quick, Runs, Seconds, IngestRows, Clients, Out, Scratch, Keep, Remark })
+        foreach (var option in new Option[] { Messages, Quick, Runs, Seconds, IngestRows, Clients, CrowdOption, Out, Scratch, Keep, Remark })
         {
             option.Recursive = true;
             bench.Options.Add(option);
@@ -32,7 +33,7 @@ internal static class BenchCommand
         var all = new Command("all", "Every comparison, in one run.");
         all.Runs((parseResult, ct) => RunAsync(parseResult, BenchSuite.All, ct));
         bench.Subcommands.Add(all);
-        foreach (var comparison in BenchSuite.All)
+        foreach (var comparison in BenchSuite.All.Concat(BenchSuite.Separate))
         {
             var one = new Command(comparison.Name, comparison.Description);
             one.Runs((parseResult, ct) => RunAsync(parseResult, [comparison], ct));
@@ -151,8 +152,24 @@ internal static class BenchCommand
         }
         if (clients.Count == 0)
             throw new BotStoreValidationException("--clients: give at least one client count, e.g. 8,64");
+        var crowd = ParseCounts(parseResult.GetValue(CrowdOption) ?? (quick ? "100" : "2000"), "--crowd", 100_000);
         if (messages < 1000)
             throw new BotStoreValidationException($"--messages: at least 1000 (the flatness comparison measures at a tenth), not {messages}");
-        return new BenchOptions(messages, quick, runs, seconds, ingest, clients, parseResult.GetValue(Out)!, parseResult.GetValue(Scratch)!, parseResult.GetValue(Keep));
+        return new BenchOptions(messages, quick, runs, seconds, ingest, clients, parseResult.GetValue(Out)!, parseResult.GetValue(Scratch)!, parseResult.GetValue(Keep))
+        {
+            Crowd = crowd,
+        };
+    }
+
+    private static List<int> ParseCounts(string text, string option, int max)
+    {
+        var counts = new List<int>();
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var c) || c < 1 || c > max)
+                throw new BotStoreValidationException($"{option}: '{part}' is not a count between 1 and {max:N0}");
+            counts.Add(c);
+        }
+        return counts.Count > 0 ? counts : throw new BotStoreValidationException($"{option}: give at least one count");
     }
 }
