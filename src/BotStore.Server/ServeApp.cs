@@ -89,17 +89,7 @@ public static class ServeApp
         // every shard on its direct pool.
         services.AddSingleton(sp => new ExpirySweeper(new ApprovalStore(shards), new MemoryStore(shards), options.Sweeper,
             sp.GetRequiredService<ILogger<ExpirySweeper>>()));
-        services.AddBotStoreOperations(configuration, _ => owner);
-        // Partition upkeep and maintenance of the other shards: a scheduler each, on each shard's direct pool.
-        foreach (var shard in shards.Shards.Where(s => s != shards.DirectoryShard))
-        {
-            services.AddSingleton<IHostedService>(sp =>
-            {
-                var own = sp.GetRequiredService<OperationsShards>().Get(shard.Name);
-                return new OperationsHostedService(sp.GetRequiredService<OperationsOptions>(), own.Partitions, own.Maintenance,
-                    sp.GetRequiredService<ILogger<OperationsHostedService>>());
-            });
-        }
+        services.AddBotStoreOperations(configuration, _ => owner); // every shard's, on one scheduler
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true); // binding errors reach Problems with their reason
         services.ConfigureHttpJsonOptions(json => Configure(json.SerializerOptions));
         services.AddProblemDetails();

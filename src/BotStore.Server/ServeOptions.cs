@@ -53,4 +53,10 @@ public sealed record ServeOptions
 
     /// <summary>How long /readyz waits for a database connection before it reports the pool exhausted or the database unreachable.</summary>
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How long a shard whose connection failed refuses its tenants' calls at once (503 with Retry-After) before one
+    /// call probes it again; zero: every call tries the shard (and waits for its connect timeout while it is down).
+    /// </summary>
+    public TimeSpan ShardFailFast { get; init; } = Sharding.ShardRouter.DefaultFailFastFor;
 }

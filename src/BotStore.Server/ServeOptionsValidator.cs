@@ -41,6 +41,8 @@ public sealed class ServeOptionsValidator : IValidateOptions<ServeOptions>
         if (options.Sweeper.Interval <= TimeSpan.Zero)
             failures.Add($"{S}:Sweeper:Interval must be positive (got {options.Sweeper.Interval})");
         Positive(failures, "Sweeper:BatchSize", options.Sweeper.BatchSize);
+        if (options.ShardFailFast < TimeSpan.Zero)
+            failures.Add($"{S}:ShardFailFast must be zero or positive (got {options.ShardFailFast})");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

@@ -21,23 +21,41 @@ internal static class BenchCommand
     private static readonly Option<bool> Keep = new("--keep") { Description = "keep the scratch database; the next run with the same sizes reuses its data" };
     private static readonly Option<string?> CrowdOption = new("--crowd") { Description = "workers of bench crowd, connected at once (default 2000, 100 with --quick; e.g. 2000,10000)" };
     private static readonly Option<string?> Remark = new("--note") { Description = "a remark for the report (e.g. the machine was busy)" };
+    private static readonly Option<string?> Skip = new("--skip") { Description = "comparisons to leave out, comma-separated (e.g. convert, whose 10M run takes half an hour on its own)" };
+
+    private static Command WithSuiteOptions(Command command, Option[] options)
+    {
+        foreach (var option in options)
+            command.Options.Add(option);
+        return command;
+    }
+
+    /// <summary>The suite without the comparisons <c>--skip</c> names; an unknown name is refused before anything runs.</summary>
+    private static IReadOnlyList<IComparison> Selected(string? skip)
+    {
+        var names = (skip ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var name in names)
+        {
+            if (!BenchSuite.All.Any(c => c.Name == name))
+                throw new BotStoreValidationException($"--skip: no comparison is named '{name}' (there are {string.Join(", ", BenchSuite.All.Select(c => c.Name))})");
+        }
+        var selected = BenchSuite.All.Where(c => !names.Contains(c.Name)).ToArray();
+        return selected.Length > 0 ? selected : throw new BotStoreValidationException("--skip leaves no comparison to run");
+    }
 
     public static Command Create()
     {
         var bench = new Command("bench", "Run the benchmark suite (or one comparison) on a scratch database and write bench/results/<date>-<host>.md and a PNG chart of the ratios.");
-        foreach (var option in new Option[] { Messages, Quick, Runs, Seconds, IngestRows, Clients, CrowdOption, Out, Scratch, Keep, Remark })
-        {
-            option.Recursive = true;
-            bench.Options.Add(option);
-        }
-        var all = new Command("all", "Every comparison, in one run.");
-        all.Runs((parseResult, ct) => RunAsync(parseResult, BenchSuite.All, ct));
-        bench.Subcommands.Add(all);
+        // The suite's options belong to the suite's verbs only (not to move or pgbench-scripts, whose help they cluttered).
+        Option[] suite = [Messages, Quick, Runs, Seconds, IngestRows, Clients, CrowdOption, Out, Scratch, Keep, Remark];
+        var all = new Command("all", "Every comparison, in one run.") { Skip };
+        all.Runs((parseResult, ct) => RunAsync(parseResult, Selected(parseResult.GetValue(Skip)), ct));
+        bench.Subcommands.Add(WithSuiteOptions(all, suite));
         foreach (var comparison in BenchSuite.All.Concat(BenchSuite.Separate))
         {
             var one = new Command(comparison.Name, comparison.Description);
             one.Runs((parseResult, ct) => RunAsync(parseResult, [comparison], ct));
-            bench.Subcommands.Add(one);
+            bench.Subcommands.Add(WithSuiteOptions(one, suite));
         }
         bench.Subcommands.Add(IngestStepsCommand());
         bench.Subcommands.Add(PgBenchScriptsCommand());
@@ -55,6 +73,7 @@ internal static class BenchCommand
         {
             batch,
             sessions,
+            IngestRows,
         };
         command.Runs(async (parseResult, ct) =>
         {

@@ -149,7 +149,7 @@ internal static class ServeCommand
                 tenantPools.Add(pool);
                 routed.Add(new Shard(target.ShardName, pool, target.DataSource));
             }
-            await using var router = new ShardRouter(routed, configuration[ServerShardOptions.DirectoryKey]);
+            await using var router = new ShardRouter(routed, configuration[ServerShardOptions.DirectoryKey], failFastFor: options.ShardFailFast);
             await using var app = ServeApp.Build(router, options, configuration: configuration, loggerFactory: loggerFactory);
             await app.StartAsync(ct);
             Output.Line($"BotStore API on {string.Join(", ", app.Urls)} over {routed.Count} shards: " +

@@ -7,33 +7,73 @@ using Quartz;
 namespace BotStore.Server.Operations;
 
 /// <summary>
-/// Runs every background job of BotStore with one Quartz.NET scheduler: partition ensure (and retention, when a
-/// table has one) at start and then on its schedule, the maintenance tasks on theirs, and, when an
-/// <see cref="ExpirySweeper"/> is registered, the expiry sweep every <see cref="SweeperOptions.Interval"/>. In this
-/// instance the scheduled operations run one at a time (a firing that finds one busy waits for it) and no job
-/// overlaps itself; the sweep is short and runs beside them, so a two-hour reindex does not hold expiries back.
-/// Across instances, every job takes its runner lock (a session advisory lock) and an instance that finds it taken
-/// skips that firing: every instance has the same schedule, so the holder does it. <see cref="InstanceJob"/>s (the
-/// dashboard's sampler) run on the same scheduler in every instance, whether operations are enabled or not. Start-up
-/// checks the whole configuration against the database first and fails, with one clear error, before anything runs.
+/// Runs every background job of BotStore with one Quartz.NET scheduler: for every shard, partition ensure (and
+/// retention, when a table has one) at start and then on its schedule, and the maintenance tasks on theirs; when an
+/// <see cref="ExpirySweeper"/> is registered, the expiry sweep (over every shard) every
+/// <see cref="SweeperOptions.Interval"/>. On each shard the scheduled operations run one at a time (a firing that
+/// finds one busy waits for it; shards are separate servers, so they do not wait for each other) and no job overlaps
+/// itself; the sweep is short and runs beside them, so a two-hour reindex does not hold expiries back. With several
+/// shards a job's name carries its shard (<c>vacuum@west</c>). Across instances, every job takes its runner lock (a
+/// session advisory lock on its shard) and an instance that finds it taken skips that firing: every instance has the
+/// same schedule, so the holder does it. <see cref="InstanceJob"/>s (the dashboard's sampler, backups) run on the
+/// same scheduler in every instance, whether operations are enabled or not. Start-up checks the whole configuration
+/// against every shard's database first and fails, with one clear error, before anything runs.
 /// </summary>
-public sealed partial class OperationsHostedService(OperationsOptions options, PartitionManager partitions, MaintenanceRunner maintenance,
-    ILogger<OperationsHostedService> logger, ExpirySweeper? sweeper = null, IEnumerable<InstanceJob>? instanceJobs = null) : IHostedService, IAsyncDisposable
+public sealed partial class OperationsHostedService : IHostedService, IAsyncDisposable
 {
     private const string SweepJob = "expiry";
+    private readonly OperationsOptions options;
+    private readonly IReadOnlyList<ScheduledShard> _shards;
+    private readonly ILogger<OperationsHostedService> logger;
+    private readonly ExpirySweeper? sweeper;
+    private readonly IEnumerable<InstanceJob>? instanceJobs;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly SemaphoreSlim _operationsTurn = new(1, 1);
     private StandaloneSchedulerFactory? _factory;
     private IScheduler? _scheduler;
     private Task _startRun = Task.CompletedTask;
+
+    /// <summary>The operations of every shard of <paramref name="shards"/> on one scheduler.</summary>
+    public OperationsHostedService(OperationsOptions options, OperationsShards shards, ILogger<OperationsHostedService> logger,
+        ExpirySweeper? sweeper = null, IEnumerable<InstanceJob>? instanceJobs = null)
+        : this(options, shards.All.Select(s => new ScheduledShard(shards.Several ? s.Name : null, s.Partitions, s.Maintenance)).ToList(), logger, sweeper, instanceJobs)
+    {
+    }
+
+    /// <summary>The operations of one database.</summary>
+    public OperationsHostedService(OperationsOptions options, PartitionManager partitions, MaintenanceRunner maintenance,
+        ILogger<OperationsHostedService> logger, ExpirySweeper? sweeper = null, IEnumerable<InstanceJob>? instanceJobs = null)
+        : this(options, [new ScheduledShard(null, partitions, maintenance)], logger, sweeper, instanceJobs)
+    {
+    }
+
+    private OperationsHostedService(OperationsOptions options, IReadOnlyList<ScheduledShard> shards, ILogger<OperationsHostedService> logger,
+        ExpirySweeper? sweeper, IEnumerable<InstanceJob>? instanceJobs)
+    {
+        this.options = options;
+        _shards = shards;
+        this.logger = logger;
+        this.sweeper = sweeper;
+        this.instanceJobs = instanceJobs;
+    }
+
+    /// <summary>One shard's operations: its name in job names (null with one shard) and its own turn.</summary>
+    private sealed record ScheduledShard(string? Name, PartitionManager Partitions, MaintenanceRunner Maintenance)
+    {
+        public SemaphoreSlim Turn { get; } = new(1, 1);
+
+        public string Job(string name) => Name is null ? name : $"{name}@{Name}";
+    }
 
     /// <summary>Validates the configuration against the database, then starts the schedules.</summary>
     /// <exception cref="BotStoreConfigurationException">A bad schedule, a table that is not partitioned, a retention shorter than the premake window.</exception>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         options.Validate();
-        await partitions.ValidateAsync(cancellationToken);
-        await maintenance.ValidateAsync(cancellationToken);
+        foreach (var shard in _shards)
+        {
+            await shard.Partitions.ValidateAsync(cancellationToken);
+            await shard.Maintenance.ValidateAsync(cancellationToken);
+        }
         var instance = instanceJobs?.ToList() ?? [];
         if (!options.Enabled)
         {
@@ -48,11 +88,15 @@ public sealed partial class OperationsHostedService(OperationsOptions options, P
             // A scheduler's name must be unique in the process (tests run several instances in one).
             q.ConfigureScheduler(s => s.InstanceName = $"botstore-operations-{Guid.NewGuid():N}");
             // A slot per job: no job overlaps itself, the operations take turns (_operationsTurn), the sweep never waits for them.
-            q.UseDefaultThreadPool(schedules.Count + 1 + instance.Count);
-            foreach (var (name, task, cron) in schedules)
+            q.UseDefaultThreadPool(schedules.Count * _shards.Count + 1 + instance.Count);
+            foreach (var shard in _shards)
             {
-                q.AddJob(name, (Func<CancellationToken, Task>)(ct => RunOperationAsync(name, task, ct)), j => j.DisallowConcurrentExecution());
-                q.AddTrigger(t => t.ForJob(name).WithIdentity(name).WithCronSchedule(cron, c => c.InTimeZone(TimeZoneInfo.Utc)));
+                foreach (var (name, task, cron) in schedules)
+                {
+                    var job = shard.Job(name);
+                    q.AddJob(job, (Func<CancellationToken, Task>)(ct => RunOperationAsync(shard, job, task, ct)), j => j.DisallowConcurrentExecution());
+                    q.AddTrigger(t => t.ForJob(job).WithIdentity(job).WithCronSchedule(cron, c => c.InTimeZone(TimeZoneInfo.Utc)));
+                }
             }
             if (sweep is not null)
             {
@@ -75,8 +119,11 @@ public sealed partial class OperationsHostedService(OperationsOptions options, P
         }).Build();
         _scheduler = await _factory.GetScheduler(cancellationToken);
         await _scheduler.Start(cancellationToken);
-        foreach (var (name, _, cron) in schedules)
-            LogScheduled(name, cron.CronExpressionString, cron.GetNextValidTimeAfter(DateTimeOffset.UtcNow));
+        foreach (var shard in _shards)
+        {
+            foreach (var (name, _, cron) in schedules)
+                LogScheduled(shard.Job(name), cron.CronExpressionString, cron.GetNextValidTimeAfter(DateTimeOffset.UtcNow));
+        }
         if (sweep is not null)
             LogSweepScheduled(sweep.Options.Interval, sweep.Options.BatchSize);
         foreach (var job in instance)
@@ -89,9 +136,15 @@ public sealed partial class OperationsHostedService(OperationsOptions options, P
         if (options.Enabled && options.RunPartitionsAtStart)
         {
             if (schedules.Any(s => s.Name == "partitions"))
-                await _scheduler.TriggerJob(new JobKey("partitions"), null!, cancellationToken);
+            {
+                foreach (var shard in _shards)
+                    await _scheduler.TriggerJob(new JobKey(shard.Job("partitions")), null!, cancellationToken);
+            }
             else
-                _startRun = Task.Run(() => RunOperationAsync("partitions", null, _stopping.Token), CancellationToken.None);
+            {
+                _startRun = Task.WhenAll(_shards.Select(shard =>
+                    Task.Run(() => RunOperationAsync(shard, shard.Job("partitions"), null, _stopping.Token), CancellationToken.None)));
+            }
         }
     }
 
@@ -110,22 +163,23 @@ public sealed partial class OperationsHostedService(OperationsOptions options, P
         if (_factory is not null)
             await _factory.DisposeAsync();
         _stopping.Dispose();
-        _operationsTurn.Dispose();
+        foreach (var shard in _shards)
+            shard.Turn.Dispose();
     }
 
-    private Task RunOperationAsync(string name, MaintenanceTask? task, CancellationToken jobToken) => RunGuardedAsync(name, async ct =>
+    private Task RunOperationAsync(ScheduledShard shard, string job, MaintenanceTask? task, CancellationToken jobToken) => RunGuardedAsync(job, async ct =>
     {
-        await _operationsTurn.WaitAsync(ct);
+        await shard.Turn.WaitAsync(ct);
         try
         {
             if (task is { } t)
-                await RunMaintenanceAsync(t, ct);
+                await RunMaintenanceAsync(shard.Maintenance, job, t, ct);
             else
-                await RunPartitionsAsync(ct);
+                await RunPartitionsAsync(shard.Partitions, job, ct);
         }
         finally
         {
-            _operationsTurn.Release();
+            shard.Turn.Release();
         }
     }, jobToken);
 
@@ -153,22 +207,22 @@ public sealed partial class OperationsHostedService(OperationsOptions options, P
         }
     }
 
-    private async Task RunPartitionsAsync(CancellationToken ct)
+    private async Task RunPartitionsAsync(PartitionManager partitions, string job, CancellationToken ct)
     {
         var ensure = await partitions.EnsureAsync(ct: ct);
         if (ensure.Skipped)
         {
-            LogPartitionsSkipped();
+            LogPartitionsSkipped(job);
             return;
         }
         foreach (var c in ensure.Created)
-            LogPartitionCreated(c.Partition, c.Month, c.RowsMoved);
+            LogPartitionCreated(job, c.Partition, c.Month, c.RowsMoved);
         foreach (var f in ensure.Failures)
-            LogPartitionFailed(f.Target, f.Error);
+            LogPartitionFailed(job, f.Target, f.Error);
         foreach (var (table, rows) in ensure.DefaultRows.Where(d => d.Value > 0))
-            LogDefaultRows(rows, table);
+            LogDefaultRows(job, rows, table);
         if (ensure.Created.Count == 0 && ensure.Failures.Count == 0)
-            LogPartitionsComplete();
+            LogPartitionsComplete(job);
 
         if (!(await partitions.PoliciesAsync(null, ct)).Any(p => p.RetentionMonths is not null))
             return;
@@ -176,16 +230,15 @@ public sealed partial class OperationsHostedService(OperationsOptions options, P
         foreach (var p in retain.Partitions)
         {
             if (p.Outcome == MaintenanceOutcome.Succeeded)
-                LogRetired(p.Partition, p.From, p.Horizon, p.KeptAs is null ? "dropped" : $"detached, kept as {p.KeptAs}");
+                LogRetired(job, p.Partition, p.From, p.Horizon, p.KeptAs is null ? "dropped" : $"detached, kept as {p.KeptAs}");
             else
-                LogRetireFailed(p.Partition, p.Error);
+                LogRetireFailed(job, p.Partition, p.Error);
         }
     }
 
-    private async Task RunMaintenanceAsync(MaintenanceTask task, CancellationToken ct)
+    private async Task RunMaintenanceAsync(MaintenanceRunner maintenance, string name, MaintenanceTask task, CancellationToken ct)
     {
         var result = await maintenance.RunAsync(task, ct: ct);
-        var name = MaintenanceRunner.TaskName(task);
         if (result.RunId is null)
         {
             LogMaintenanceSkipped(name, result.Detail);
@@ -214,26 +267,26 @@ public sealed partial class OperationsHostedService(OperationsOptions options, P
     [LoggerMessage(LogLevel.Error, "BotStore operations: {Job} failed: {Error}")]
     private partial void LogFailed(Exception? ex, string job, string error);
 
-    [LoggerMessage(LogLevel.Information, "BotStore partitions: another instance holds the partition runner lock; skipped")]
-    private partial void LogPartitionsSkipped();
+    [LoggerMessage(LogLevel.Information, "BotStore {Job}: another instance holds the partition runner lock; skipped")]
+    private partial void LogPartitionsSkipped(string job);
 
-    [LoggerMessage(LogLevel.Information, "BotStore partitions: created {Partition} ({Month:yyyy-MM}), moved {Rows} rows out of the default partition")]
-    private partial void LogPartitionCreated(string partition, DateOnly month, long rows);
+    [LoggerMessage(LogLevel.Information, "BotStore {Job}: created {Partition} ({Month:yyyy-MM}), moved {Rows} rows out of the default partition")]
+    private partial void LogPartitionCreated(string job, string partition, DateOnly month, long rows);
 
-    [LoggerMessage(LogLevel.Warning, "BotStore partitions: could not create {Target}: {Error}")]
-    private partial void LogPartitionFailed(string target, string? error);
+    [LoggerMessage(LogLevel.Warning, "BotStore {Job}: could not create {Target}: {Error}")]
+    private partial void LogPartitionFailed(string job, string target, string? error);
 
-    [LoggerMessage(LogLevel.Warning, "BotStore partitions: {Rows} rows still in the default partition of {Table}")]
-    private partial void LogDefaultRows(long rows, string table);
+    [LoggerMessage(LogLevel.Warning, "BotStore {Job}: {Rows} rows still in the default partition of {Table}")]
+    private partial void LogDefaultRows(string job, long rows, string table);
 
-    [LoggerMessage(LogLevel.Information, "BotStore partitions: every table has its partitions")]
-    private partial void LogPartitionsComplete();
+    [LoggerMessage(LogLevel.Information, "BotStore {Job}: every table has its partitions")]
+    private partial void LogPartitionsComplete(string job);
 
-    [LoggerMessage(LogLevel.Information, "BotStore partitions: retired {Partition} ({From:yyyy-MM}, past the horizon {Horizon}): {Action}")]
-    private partial void LogRetired(string partition, DateTimeOffset from, DateOnly horizon, string action);
+    [LoggerMessage(LogLevel.Information, "BotStore {Job}: retired {Partition} ({From:yyyy-MM}, past the horizon {Horizon}): {Action}")]
+    private partial void LogRetired(string job, string partition, DateTimeOffset from, DateOnly horizon, string action);
 
-    [LoggerMessage(LogLevel.Warning, "BotStore partitions: could not retire {Partition}: {Error}")]
-    private partial void LogRetireFailed(string partition, string? error);
+    [LoggerMessage(LogLevel.Warning, "BotStore {Job}: could not retire {Partition}: {Error}")]
+    private partial void LogRetireFailed(string job, string partition, string? error);
 
     [LoggerMessage(LogLevel.Information, "BotStore maintenance: {Task} skipped: {Detail}")]
     private partial void LogMaintenanceSkipped(string task, string? detail);

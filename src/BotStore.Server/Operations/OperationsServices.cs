@@ -6,6 +6,7 @@ using BotStore.Sharding;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace BotStore.Server.Operations;
@@ -56,7 +57,9 @@ public static class OperationsServices
         services.TryAddSingleton<MetricsRegistry>();
         services.TryAddSingleton<RequestMetricsRecorder>();
         services.TryAddSingleton<DatabaseMetrics>();
-        services.AddHostedService<OperationsHostedService>();
+        // One scheduler for every shard's operations (OperationsShards: the host's database, or every shard of its router).
+        services.AddHostedService(sp => new OperationsHostedService(sp.GetRequiredService<OperationsOptions>(), sp.GetRequiredService<OperationsShards>(),
+            sp.GetRequiredService<ILogger<OperationsHostedService>>(), sp.GetService<ExpirySweeper>(), sp.GetServices<InstanceJob>()));
         return services;
     }
 

@@ -27,6 +27,7 @@ public sealed class ServeConfigurationTests
             ([], new() { ["BOTSTORE__TENANTPOOL__IDLETIMEOUTSECS"] = "0" }, "BotStore:TenantPool:IdleTimeoutSecs"),
             ([], new() { ["BOTSTORE__TENANTPOOL__MAXCONNECTIONS"] = "many" }, "BotStore:TenantPool:MaxConnections"),
             ([], new() { ["BOTSTORE__SWEEPER__BATCHSIZE"] = "0" }, "BotStore:Sweeper:BatchSize must be positive"),
+            ([], new() { ["BOTSTORE__SHARDFAILFAST"] = "-00:00:01" }, "BotStore:ShardFailFast must be zero or positive"),
             ([], new() { ["BOTSTORE__OPERATIONS__REINDEXSCHEDULE"] = "every sunday" }, "BotStore:Operations:ReindexSchedule 'every sunday' is not a cron expression"),
             ([], new() { ["BOTSTORE__OPERATIONS__LOCKTIMEOUTMILLISECONDS"] = "0" }, "BotStore:Operations:LockTimeoutMilliseconds must be positive (got 0)"),
             ([], new() { ["BOTSTORE__OPERATIONS__KEEPDETACHED"] = "maybe" }, "BotStore:Operations"),

@@ -1,11 +1,14 @@
 using BotStore.Server.Operations;
 using BotStore.Maintenance;
+using BotStore.Monitoring;
 using BotStore.Partitions;
+using BotStore.Sharding;
 using BotStore.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using static BotStore.Tests.Operations.OperationsData;
@@ -128,6 +131,50 @@ public sealed class OperationsHostTests(TestDatabase db) : IClassFixture<TestDat
               AND tstzrange(a.started_at, a.finished_at) && tstzrange(b.started_at, b.finished_at)
             """));
         Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM maintenance_runs WHERE outcome = 'running'"));
+    }
+
+    [Fact]
+    public async Task One_scheduler_runs_the_operations_of_every_shard_and_names_the_shard_in_its_jobs()
+    {
+        var second = await TestCluster.CreateMigratedDatabaseAsync();
+        await using var west = NpgsqlDataSource.Create(second);
+        try
+        {
+            var options = new OperationsOptions { AnalyzeSchedule = "* * * * * ?", ReindexSchedule = null, ClusterSchedule = null };
+            await using var router = new ShardRouter([new Shard("east", db.DataSource), new Shard("west", west)]);
+            var shards = new OperationsShards(router, router.Shards.Select(shard =>
+            {
+                var partitions = new PartitionManager(shard.Direct, options.ToPartitionOptions());
+                return new OperationsShard(shard, new DatabaseReports(shard.Direct, partitions), partitions, new MaintenanceRunner(shard.Direct, options.ToMaintenanceOptions()));
+            }).ToList());
+            var logs = new FakeLogCollector();
+            await using var service = new OperationsHostedService(options, shards, new FakeLogger<OperationsHostedService>(logs));
+            var since = DateTimeOffset.UtcNow;
+            await service.StartAsync(CancellationToken.None);
+            try
+            {
+                const string analyzed = "SELECT count(*) > 0 FROM maintenance_runs WHERE task = 'analyze' AND run_id IS NULL AND outcome = 'succeeded' AND started_at >= $1";
+                Assert.True(await EventuallyAsync(() => db.ScalarAsync<bool>(analyzed, since), 60));
+                await using var westDb = new NpgsqlConnection(second);
+                await westDb.OpenAsync();
+                Assert.True(await EventuallyAsync(async () =>
+                {
+                    await using var cmd = new NpgsqlCommand(analyzed, westDb) { Parameters = { new() { Value = since } } };
+                    return await cmd.ExecuteScalarAsync() is true;
+                }, 60));
+            }
+            finally
+            {
+                await service.StopAsync(CancellationToken.None);
+            }
+            var lines = logs.GetSnapshot().Select(r => r.Message).ToList();
+            Assert.Contains(lines, l => l.StartsWith("BotStore operations: analyze@east on", StringComparison.Ordinal));
+            Assert.Contains(lines, l => l.StartsWith("BotStore operations: analyze@west on", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await TestCluster.DropDatabaseAsync(second);
+        }
     }
 
     private async Task StartFails(OperationsOptions options, string message)

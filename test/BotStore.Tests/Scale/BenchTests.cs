@@ -44,6 +44,11 @@ public sealed class BenchTests
         Assert.Contains("--clients", result.Stderr, StringComparison.Ordinal);
         Assert.Single(result.Stderr.Trim().Split('\n'));
         Assert.DoesNotContain("bench_never", await ScalarAsync(server.ConnectionString, "SELECT string_agg(datname, ',') FROM pg_database"), StringComparison.Ordinal);
+
+        var skip = await Infrastructure.Cli.RunAsync(["bench", "all", "--skip", "convert,nosuch", "--database", server.ConnectionString, "--scratch-db", "bench_never"]);
+        Assert.Equal(1, skip.ExitCode);
+        Assert.Equal("botstore: --skip: no comparison is named 'nosuch'", Assert.Single(skip.Stderr.Trim().Split('\n')).Split(" (there are")[0]);
+        Assert.DoesNotContain("bench_never", await ScalarAsync(server.ConnectionString, "SELECT string_agg(datname, ',') FROM pg_database"), StringComparison.Ordinal);
     }
 
     [Fact]
