@@ -13,10 +13,13 @@ internal sealed partial class CrowdComparison
     private const int BouncerDescriptors = 32;
 
     /// <summary>
+    /// Checked by <c>bench crowd</c> before it creates anything, and again by the comparison itself.
     /// PgBouncer 1.18 needs max_client_conn plus its server pool within its open-file limit, which it inherits from this
     /// process (the .NET runtime raises its own soft limit to the hard one at start-up); this process needs a socket
     /// per worker. Every worker's connection to PgBouncer takes a local port of 127.0.0.1.
     /// </summary>
+    public static void CheckLimits(IReadOnlyList<int> crowds) => CheckLimits(crowds.Max(), MaxClientConn(crowds), SeedPoolSize);
+
     private static void CheckLimits(int crowd, int maxClientConn, int poolSize)
     {
         if (OpenFilesLimit() is var (soft, hard))

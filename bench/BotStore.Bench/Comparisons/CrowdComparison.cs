@@ -42,7 +42,7 @@ internal sealed partial class CrowdComparison : IComparison
     {
         var crowds = context.Options.Crowd;
         var largest = crowds.Max();
-        var maxClientConn = Math.Max(SeedMaxClientConn, largest);
+        var maxClientConn = MaxClientConn(crowds);
         CheckLimits(largest, maxClientConn, SeedPoolSize);
         await context.EnsureMessagesAsync(Math.Min(context.Options.Messages, MaxMessages), ct);
         var sessions = await context.SessionsAsync(largest, ct);
@@ -53,6 +53,9 @@ internal sealed partial class CrowdComparison : IComparison
             figures.AddRange(await MeasureAsync(context, crowd, maxClientConn, sessions, ct));
         return figures;
     }
+
+    // The seed's max_client_conn, or the largest crowd when it is larger.
+    private static int MaxClientConn(IReadOnlyList<int> crowds) => Math.Max(SeedMaxClientConn, crowds.Max());
 
     private async Task<IEnumerable<Figure>> MeasureAsync(BenchContext context, int crowd, int maxClientConn, IReadOnlyList<BenchSession> sessions, CancellationToken ct)
     {

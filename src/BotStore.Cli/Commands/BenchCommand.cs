@@ -127,6 +127,9 @@ internal static class BenchCommand
     private static async Task<int> RunAsync(ParseResult parseResult, IReadOnlyList<IComparison> comparisons, CancellationToken ct)
     {
         var options = ReadOptions(parseResult);
+        // Before the scratch database: a crowd the machine cannot hold stops here with one line.
+        if (comparisons.Any(c => c is Bench.Comparisons.CrowdComparison))
+            Bench.Comparisons.CrowdComparison.CheckLimits(options.Crowd);
         await using var target = await DatabaseTarget.OpenAsync(parseResult, ct);
         BenchContext.Say($"target {target.Description}; scratch database {options.ScratchDatabase}; {Counts.Format(options.Messages)} messages, {options.Runs} runs");
         BenchReport report;
