@@ -23,9 +23,9 @@ internal static partial class PgBenchScripts
         var scope = TenantScope.ScopeSql.Replace("$1", $"'{tenant}'", StringComparison.Ordinal);
         var pick = "\\set n random(100001, 100000 + :sessions)\n";
 
+        // The append function scopes its transaction itself (migration 0026): no scope statement before it.
         var append = Pipeline([
-            scope + ", set_config('bench.id', bench_uuid7()::text, true)",
-            Bind(MessageStore.LockSessionSql, tenant),
+            "SELECT set_config('bench.id', bench_uuid7()::text, true)",
             Bind(MessageStore.AppendSql, tenant, NewId, $"uuid7_time({NewId})", "1::smallint", "0::smallint", "'a benchmark message of about the size of a chat line'", "NULL::jsonb"),
         ]);
         File.WriteAllText(Path.Combine(folder, "append.sql"), pick + append);

@@ -10,13 +10,15 @@ namespace BotStore.Bench.Comparisons;
 /// history reads with tenant traffic through a real PgBouncer, against pgbench -M prepared running the same SQL
 /// directly; and the cost of the tenant fence, the scope statement with and without botstore_enter_tenant.
 /// </summary>
-internal sealed class PooledComparison : IComparison
+internal sealed partial class PooledComparison : IComparison
 {
     private const string Pooled = "library via PgBouncer";
     private const string Direct = "library direct";
     private const string Prepared = "pgbench -M prepared";
     private const string WithFence = "scope + fence";
     private const string WithoutFence = "scope alone";
+    private const int SeedPoolSize = 50;
+    private const int MinPool = 4;
 
     public string Name => "pooled";
 
@@ -27,14 +29,18 @@ internal sealed class PooledComparison : IComparison
         "connection caches); library direct = the same over a direct pool (automatic preparation); both against pgbench -M prepared running " +
         "the append and history SQL directly (the best PostgreSQL does with that SQL). Target: via PgBouncer ≥ 0.8x. " +
         "Fence: pgbench -M prepared running the tenant scope statement with botstore_enter_tenant (shared advisory lock + fence probe) " +
-        "against the same statement without it: the fence's cost per transaction.";
+        "against the same statement without it: the fence's cost per transaction. " +
+        "PgBouncer's pool and the client counts are sized to the connections the server leaves free (the notes say how). " +
+        "Planning: EXPLAIN (ANALYZE, BUFFERS) of the library's history and append calls against the plain SQL, on a server connection's " +
+        "first statement and on a warm one (median of 20 calls), planned at every call as through PgBouncer; appends rolled back.";
 
     public async Task<IReadOnlyList<Figure>> RunAsync(BenchContext context, CancellationToken ct)
     {
         await context.EnsureMessagesAsync(context.Options.Messages, ct);
         await context.ExecuteAsync(Workloads.Uuid7Function, ct);
         var sessions = await context.SessionsAsync(Workloads.SessionCount, ct);
-        await using var bouncer = await PgBouncerProcess.StartAsync(context.ConnectionString, poolSize: 50);
+        var (clients, poolSize) = await SizeAsync(context, ct);
+        await using var bouncer = await PgBouncerProcess.StartAsync(context.ConnectionString, poolSize);
         // 64 clients opening their connections through PgBouncer at once on a loaded 2-core machine took more than the
         // seed's 5 s once (a CI run): the bench waits up to 30 s for a connection and measures only after opening.
         await using var pooledSource = (ConnectionSettings.Default with { MinConnections = 0, ThroughPgBouncer = true, ConnectionTimeoutSeconds = 30 })
@@ -43,10 +49,8 @@ internal sealed class PooledComparison : IComparison
         var direct = new MessageStore(context.DataSource);
         var duration = TimeSpan.FromSeconds(context.Options.Seconds);
         var figures = new List<Figure>();
-        foreach (var asked in context.Options.Clients)
+        foreach (var n in clients)
         {
-            var (allowed, _) = await context.ClientsAllowedAsync(ct);
-            var n = Math.Min(asked, allowed);
             foreach (var (what, script, pooledSide, directSide) in new (string, Func<BenchSession, string>, Func<int, Task<Func<Task>>>, Func<int, Task<Func<Task>>>)[]
             {
                 ("history", Workloads.HistoryScript, i => ConversationClients.StoreHistory(pooled, sessions, i), i => ConversationClients.StoreHistory(direct, sessions, i)),
@@ -58,9 +62,9 @@ internal sealed class PooledComparison : IComparison
                 for (var run = 0; run < context.Options.Runs; run++)
                 {
                     BenchContext.Say($"pooled {what}, {n} clients, run {run + 1}/{context.Options.Runs}");
-                    runs[Prepared].Add(await LoadRun.PgbenchAsync(context.Tools, scripts, n, duration, ct, "prepared"));
-                    runs[Pooled].Add(await LoadRun.ClientsAsync(n, duration, pooledSide, ct));
-                    runs[Direct].Add(await LoadRun.ClientsAsync(n, duration, directSide, ct));
+                    runs[Prepared].Add(await SideAsync(Prepared, () => LoadRun.PgbenchAsync(context.Tools, scripts, n, duration, ct, "prepared")));
+                    runs[Pooled].Add(await SideAsync(Pooled, () => LoadRun.ClientsAsync(n, duration, pooledSide, ct), () => LastLines(bouncer.Log)));
+                    runs[Direct].Add(await SideAsync(Direct, () => LoadRun.ClientsAsync(n, duration, directSide, ct)));
                     context.DataSource.Clear();
                     pooledSource.Clear();
                 }
@@ -74,8 +78,46 @@ internal sealed class PooledComparison : IComparison
             }
         }
         figures.AddRange(await FenceAsync(context, sessions, duration, ct));
+        figures.AddRange(await PlanningAsync(context, sessions, ct));
         return figures;
     }
+
+    /// <summary>
+    /// The clients of each count and PgBouncer's pool, sized to what the server leaves free. PgBouncer keeps its server
+    /// connections (server_idle_timeout 600 s) while pgbench and the direct pool run theirs, so the pool and the
+    /// largest count must fit together: the count first (less a pool of at least <see cref="MinPool"/>), then the pool
+    /// (the seed's 50 at most) from what is left. A stock max_connections = 100 server (97 for clients, less those
+    /// open and a margin of 4) runs 64 clients beside a pool of 29.
+    /// </summary>
+    private static async Task<(IReadOnlyList<int> Clients, int PoolSize)> SizeAsync(BenchContext context, CancellationToken ct)
+    {
+        var (allowed, max) = await context.ClientsAllowedAsync(ct);
+        if (allowed <= MinPool)
+            throw new BotStoreException($"bench pooled: the server has {allowed} connections free (max_connections = {max}); it needs at least {MinPool + 1}");
+        var largest = Math.Min(context.Options.Clients.Max(), allowed - MinPool);
+        var poolSize = Math.Min(SeedPoolSize, allowed - largest);
+        var clients = context.Options.Clients.Select(c => Math.Min(c, largest)).Distinct().ToList();
+        context.Note($"pooled: {allowed} connections free for the bench (max_connections = {max}, less the superuser reserve, those open and a margin " +
+            $"of 4): PgBouncer's default_pool_size {poolSize}{(poolSize < SeedPoolSize ? $" (the seed's {SeedPoolSize} would not fit beside {largest} direct clients)" : "")}, " +
+            $"clients {string.Join(", ", clients)}{(clients.SequenceEqual(context.Options.Clients) ? "" : $" (asked {string.Join(", ", context.Options.Clients)})")}");
+        return (clients, poolSize);
+    }
+
+    // A failed run names its side (a timeout of one side once failed the comparison without saying which).
+    private static async Task<LoadRun> SideAsync(string side, Func<Task<LoadRun>> run, Func<string>? context = null)
+    {
+        try
+        {
+            return await run();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw new BotStoreException($"{side}: {ex.Message}{(context is null ? "" : $" (PgBouncer's log ends: {context()})")}", ex);
+        }
+    }
+
+    private static string LastLines(string log) =>
+        string.Join(" | ", log.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).TakeLast(8));
 
     // The scope statement as the stores send it, with the tenant inlined, with and without the fence.
     private async Task<IEnumerable<Figure>> FenceAsync(BenchContext context, IReadOnlyList<BenchSession> sessions, TimeSpan duration, CancellationToken ct)

@@ -105,6 +105,11 @@ public sealed class PgBouncerProcess : IAsyncDisposable
     private static Process Launch(string folder)
     {
         var psi = new ProcessStartInfo("/usr/sbin/pgbouncer") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        // -q: PgBouncer writes every log line to stderr as well as to its logfile unless told to be quiet, and nobody
+        // reads that pipe. Once ~64 kB of log (about 200 client logins and logouts) had filled it, PgBouncer, one
+        // thread, blocked in write(2) and served nobody: every client then timed out with PostgreSQL idle and the
+        // log ending in login lines (bench pooled's "appends through PgBouncer time out"). Its log is the logfile.
+        psi.ArgumentList.Add("-q");
         if (Environment.UserName == "root")
         {
             psi.ArgumentList.Add("-u");

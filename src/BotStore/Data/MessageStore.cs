@@ -54,35 +54,17 @@ public sealed partial class MessageStore(ShardRouter shards)
     /// </summary>
     public static readonly TimeSpan MaxBackdating = TimeSpan.FromHours(1);
 
-    /// <summary>Locks the session row: appends to one session queue here, and each then sees the others' writes.</summary>
-    internal const string LockSessionSql = """
-        SELECT last_activity_at, now() FROM user_sessions WHERE tenant_id = $1 AND id = $2 FOR NO KEY UPDATE
-        """;
-
     /// <summary>
-    /// The append, run after <see cref="LockSessionSql"/> in the same round trip, so its snapshot (a new one per
-    /// statement) sees any append of the same id that finished while it waited: the id is looked up first, and
-    /// only when it is new is an index taken. A user's own message is born read.
+    /// The append (botstore_append_message, migration 0026): one statement that scopes the transaction to the tenant
+    /// exactly as <see cref="TenantScope.ScopeSql"/> does (role, tenant, fence), locks the session row (appends to one
+    /// session queue there and take gap-free indexes), looks the id up in a statement that starts after the lock is
+    /// granted (so a retry that raced the first append sees it and writes nothing), and only for a new id bumps the
+    /// session's counters and inserts the message; a user's own message is born read. One statement with nothing to
+    /// plan but a function call: through PgBouncer, where nothing is prepared, the statements inside keep their plans
+    /// in the server connection's PL/pgSQL cache instead of being parsed and planned at every append.
     /// </summary>
-    internal const string AppendSql = $"""
-        WITH existing AS (
-            SELECT session_id, message_index FROM message_history
-            WHERE tenant_id = $1 AND id = $3 AND created_at = $4
-        ), s AS (
-            UPDATE user_sessions
-            SET message_count = message_count + 1, last_activity_at = greatest(last_activity_at, $4)
-            WHERE tenant_id = $1 AND id = $2 AND NOT EXISTS (SELECT FROM existing)
-              AND $4 >= last_activity_at - {MessageRows.Backdating} AND $4 <= now() + {MessageRows.Backdating}
-            RETURNING user_id, message_count - 1 AS message_index
-        ), inserted AS (
-            INSERT INTO message_history (tenant_id, created_at, id, session_id, user_id, message_index, role, message_type, is_read, content, metadata)
-            SELECT $1, $4, $3, $2, user_id, message_index, $5, $6, $5 = 1, $7, $8 FROM s
-            RETURNING session_id, message_index
-        )
-        SELECT session_id, message_index, true FROM inserted
-        UNION ALL
-        SELECT session_id, message_index, false FROM existing
-        """;
+    internal const string AppendSql =
+        "SELECT found_session, latest_activity, db_now, stored_session, stored_index, created FROM botstore_append_message($1, $2, $3, $4, $5, $6, $7, $8)";
 
     /// <summary>One message by id; (id, created_at) finds its one partition.</summary>
     internal const string FindSql = $"SELECT {MessageRows.Columns} FROM message_history m WHERE m.tenant_id = $1 AND m.id = $2 AND m.created_at = $3";
@@ -124,21 +106,20 @@ public sealed partial class MessageStore(ShardRouter shards)
         if (message.MessageIndex is not null)
             throw new BotStoreValidationException("an append takes the session's next message_index; explicit indexes are for bulk imports");
         var row = Row.From(message, null);
-        await using var batch = TenantScope.Batch(dataSource, tenantId)
-            .Add(LockSessionSql, tenantId, row.SessionId)
+        // Scoped by the function itself, so the batch has no scope statement (TenantScope.Add still checks the text).
+        await using var batch = dataSource.CreateBatch()
             .Add(AppendSql, tenantId, row.SessionId, row.Id, row.CreatedAt, row.Role, row.Type, row.Content, JsonValues.Parameter(row.Metadata));
-        await using var reader = await batch.ReadAsync(ct);
-        if (!await reader.ReadAsync(ct))
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct) || !reader.GetBoolean(0))
             throw new BotStoreNotFoundException($"session {row.SessionId} not found");
-        var (latest, now) = (reader.Time(0), reader.Time(1));
-        await reader.NextResultAsync(ct);
-        if (!await reader.ReadAsync(ct))
+        var (latest, now) = (reader.Time(1), reader.Time(2));
+        if (reader.IsDBNull(3))
         {
             throw new BotStoreValidationException(row.CreatedAt > now + MaxBackdating
                 ? $"the message's timestamp {Show(row.CreatedAt)} (from its id) is more than {MaxBackdating.TotalMinutes:0} minutes ahead of the database's clock"
                 : $"the message's timestamp {Show(row.CreatedAt)} (from its id) is more than {MaxBackdating.TotalMinutes:0} minutes before the session's latest message ({Show(latest)})");
         }
-        var (sessionId, index, created) = (reader.GetGuid(0), reader.GetInt32(1), reader.GetBoolean(2));
+        var (sessionId, index, created) = (reader.GetGuid(3), reader.GetInt32(4), reader.GetBoolean(5));
         return sessionId == row.SessionId
             ? new AppendResult(row.Id, sessionId, index, row.CreatedAt, created)
             : throw new BotStoreConflictException($"message id {row.Id} is already used by a message of another session");

@@ -75,6 +75,34 @@ public sealed class PgBouncerTests(TestDatabase db) : IClassFixture<TestDatabase
         Assert.Equal((10, 10), ((await c.Analytics.IngestAsync(w.TenantId, Enumerable.Range(0, 10).Select(i => new NewEvent("e", ChannelType.Api)).ToList())).Inserted, 10));
     }
 
+    /// <summary>
+    /// PgBouncer logs every login and logout (about 300 bytes per client). It once also wrote all of it to a stderr
+    /// pipe that nobody read, and after ~64 kB it blocked in write(2) and served no one: bench pooled's timeouts.
+    /// Here clients log in and out until the log is several pipes' worth, and every one of them must be served.
+    /// </summary>
+    [Fact]
+    public async Task PgBouncer_keeps_serving_once_its_log_outgrows_a_pipe()
+    {
+        const int PipeBytes = 64 * 1024;
+        await using var bouncer = await TestPgBouncer.StartAsync(db.ConnectionString, ServerConnections);
+        var unpooled = new NpgsqlConnectionStringBuilder(new ConnectionSettings { ThroughPgBouncer = true }.Apply(bouncer.ConnectionString, "botstore-pgbouncer-log"))
+        {
+            Pooling = false,
+        }.ConnectionString;
+        var logins = 0;
+        while (bouncer.Log.Length < 3 * PipeBytes && logins < 10_000)
+        {
+            for (var i = 0; i < 100; i++, logins++)
+            {
+                await using var conn = new NpgsqlConnection(unpooled);
+                await conn.OpenAsync();
+                await using var cmd = new NpgsqlCommand("SELECT 1", conn);
+                Assert.Equal(1, await cmd.ExecuteScalarAsync());
+            }
+        }
+        Assert.True(bouncer.Log.Length >= 3 * PipeBytes, $"{logins} logins wrote only {bouncer.Log.Length} bytes of log");
+    }
+
     [Fact]
     public void The_rendered_config_carries_the_seeds_pool_settings()
     {

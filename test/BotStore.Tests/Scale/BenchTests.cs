@@ -14,8 +14,10 @@ public sealed class BenchTests
         try
         {
             var result = await Infrastructure.Cli.RunAsync(
-                // 8 and 16 clients: at 64, the pooled comparison's PgBouncer (50 server connections, kept open) and the
-                // other sides' pools outgrow this stock server's max_connections = 100 (an open finding of issue 10).
+                // 8 and 16 clients. The pooled comparison now sizes PgBouncer's pool to what the server leaves free (a stock
+                // max_connections = 100 runs 64 clients beside a pool of 29), but at 64 a run of appends through PgBouncer
+                // timed out while its clients logged in to PgBouncer (once here, twice of three on a developer's cluster;
+                // not understood yet, see bench/README.md), so 64 stays out of this test until that is explained.
                 ["bench", "all", "--quick", "--messages", "20K", "--ingest-rows", "20K", "--runs", "2", "--clients", "8,16", "--database", server.ConnectionString, "--scratch-db", scratch, "--out", output],
                 timeout: TimeSpan.FromMinutes(10));
             Assert.True(result.ExitCode == 0, result.Stderr);
@@ -57,7 +59,8 @@ public sealed class BenchTests
         {
             var scripts = await Infrastructure.Cli.RunAsync(["bench", "pgbench-scripts", folder, "--tenant", "4242"]);
             Assert.True(scripts.ExitCode == 0, scripts.Stderr);
-            Assert.Contains("'4242'", await File.ReadAllTextAsync(Path.Combine(folder, "append.sql")), StringComparison.Ordinal);
+            // The append function scopes itself (migration 0026): its script names the tenant as the function's first argument.
+            Assert.Contains("botstore_append_message(4242,", await File.ReadAllTextAsync(Path.Combine(folder, "append.sql")), StringComparison.Ordinal);
             Assert.Contains("'4242'", await File.ReadAllTextAsync(Path.Combine(folder, "history.sql")), StringComparison.Ordinal);
         }
         finally

@@ -96,6 +96,11 @@ public sealed class ShardingTests(TwoShards shards) : IClassFixture<TwoShards>
         }
 
         Assert.Empty((await new UserStore(stale).ListAsync(tenant.Id)).Items);
+        // The append function enters the tenant itself, so the shard it left refuses it too.
+        var id = Uuid7.New();
+        var refused = await Assert.ThrowsAsync<PostgresException>(() => shards.East.ScalarAsync<bool>(
+            "SELECT found_session FROM botstore_append_message($1, $2, $3, $4, 1::smallint, 0::smallint, 'left', NULL)", tenant.Id, Uuid7.New(), id, Uuid7.Timestamp(id)));
+        Assert.Equal(ShardRouter.MovedSqlState, refused.SqlState);
         Assert.Equal("west", (await stale.ShardOfAsync(tenant.Id)).Name);
         // The compare-and-set refuses a switch from a shard the tenant is not on.
         await Assert.ThrowsAsync<BotStoreConflictException>(() => mover.Directory.MoveAsync(tenant.Id, "east", "west"));
@@ -118,14 +123,20 @@ public sealed class ShardingTests(TwoShards shards) : IClassFixture<TwoShards>
             await lockIt.ExecuteNonQueryAsync();
         }
         var waiting = users.CreateAsync(fenced.Id, "waits");
+        // The append scopes itself inside botstore_append_message (migration 0026): it is fenced the same way, before
+        // it looks for the session.
+        var messages = new MessageStore(router);
+        var appending = messages.AppendAsync(fenced.Id, new NewMessage(Uuid7.New(), MessageRole.User, "waits"));
         Assert.Equal("served", (await users.CreateAsync(other.Id, "served")).ExternalId);
         var error = await Assert.ThrowsAsync<BotStoreUnavailableException>(() => waiting);
         Assert.Contains("being moved", error.Message, StringComparison.Ordinal);
+        Assert.Contains("being moved", (await Assert.ThrowsAsync<BotStoreUnavailableException>(() => appending)).Message, StringComparison.Ordinal);
         Assert.Equal(0L, await shards.East.ScalarAsync<long>("SELECT count(*) FROM users WHERE tenant_id = $1", fenced.Id));
 
         await using (var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock_all()", mover))
             await unlock.ExecuteNonQueryAsync();
         Assert.Equal("after", (await users.CreateAsync(fenced.Id, "after")).ExternalId);
+        await Assert.ThrowsAsync<BotStoreNotFoundException>(() => messages.AppendAsync(fenced.Id, new NewMessage(Uuid7.New(), MessageRole.User, "after")));
     }
 
     [Fact]

@@ -11,7 +11,8 @@ namespace BotStore.Data.Internal;
 /// when the tenant has left this shard, see <see cref="Sharding.ShardRouter"/>). A batch is one round
 /// trip and one implicit transaction, and both settings end with it, so this works through PgBouncer in
 /// transaction mode. The statements still filter by tenant_id themselves: the policy is the second wall, not the
-/// first.
+/// first. The append is the one exception: <c>botstore_append_message</c> (migration 0026) runs these same three
+/// steps as its own first statement, so the append is one statement whose inner plans the server connection keeps.
 /// </summary>
 internal static class TenantScope
 {
