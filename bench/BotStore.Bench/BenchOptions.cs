@@ -14,6 +14,10 @@ internal sealed record BenchOptions(long Messages, bool Quick, int Runs, double 
     string OutputDirectory, string ScratchDatabase, bool Keep)
 {
     public const long FullMessages = 10_000_000;
+
+    /// <summary>Workers of <c>bench crowd</c>: connected clients, one run per count (2,000, or 100 with --quick).</summary>
+    public IReadOnlyList<int> Crowd { get; init; } = [2000];
+
     public const long QuickMessages = 100_000;
 
     /// <summary>The data set's shape for a number of messages: 100 messages per user, 100 users per tenant.</summary>

@@ -28,6 +28,15 @@ internal static class BenchSuite
         new ConvertComparison(),
     ];
 
+    /// <summary>
+    /// Comparisons with a verb of their own that <c>bench all</c> does not run: the crowd opens thousands of
+    /// connections and takes minutes even when small (bench/README.md).
+    /// </summary>
+    public static IReadOnlyList<IComparison> Separate { get; } =
+    [
+        new CrowdComparison(),
+    ];
+
     /// <summary>Runs each comparison; one that fails is reported and the others still run.</summary>
     public static async Task<BenchReport> RunAsync(BenchContext context, IReadOnlyList<IComparison> comparisons, string? remark, CancellationToken ct)
     {

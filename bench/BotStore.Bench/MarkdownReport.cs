@@ -15,7 +15,8 @@ internal static class MarkdownReport
         md.AppendLine(CultureInfo.InvariantCulture, $"# BotStore benchmarks, {report.Started:yyyy-MM-dd HH:mm} UTC, {Environment.MachineName}");
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"- Command: `botstore bench {(report.Comparisons.Count == BenchSuite.All.Count ? "all" : string.Join(" ", report.Comparisons.Select(c => c.Name)))}" +
-            $"{(o.Quick ? " --quick" : "")} --messages {Counts.Format(o.Messages)} --runs {o.Runs} --seconds {o.Seconds} --clients {string.Join(",", o.Clients)}`");
+            $"{(o.Quick ? " --quick" : "")} --messages {Counts.Format(o.Messages)} --runs {o.Runs} --seconds {o.Seconds} --clients {string.Join(",", o.Clients)}" +
+            $"{(report.Comparisons.Any(c => c.Name == "crowd") ? $" --crowd {string.Join(",", o.Crowd)}" : "")}`");
         md.AppendLine(CultureInfo.InvariantCulture, $"- Machine: {Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024):0.#} GB, {RuntimeInformation.OSDescription}, .NET {Environment.Version}");
         md.AppendLine(CultureInfo.InvariantCulture, $"- Server: {report.ServerVersion}");
         md.AppendLine(CultureInfo.InvariantCulture, $"- Took {report.Elapsed.TotalMinutes:0.0} min. Each figure is the median of {o.Runs} runs; \"spread\" is (max - min) / median over them; sizes are exact (one measurement).");

@@ -19,6 +19,7 @@ internal static class BenchCommand
     private static readonly Option<string> Out = new("--out") { Description = "folder of the report and chart (default bench/results)", DefaultValueFactory = _ => Path.Combine("bench", "results") };
     private static readonly Option<string> Scratch = new("--scratch-db") { Description = "scratch database created on the target server (default botstore_bench)", DefaultValueFactory = _ => "botstore_bench" };
     private static readonly Option<bool> Keep = new("--keep") { Description = "keep the scratch database; the next run with the same sizes reuses its data" };
+    private static readonly Option<string?> CrowdOption = new("--crowd") { Description = "workers of bench crowd, connected at once (default 2000, 100 with --quick; e.g. 2000,10000)" };
     private static readonly Option<string?> Remark = new("--note") { Description = "a remark for the report (e.g. the machine was busy)" };
     private static readonly Option<string?> Skip = new("--skip") { Description = "comparisons to leave out, comma-separated (e.g. convert, whose 10M run takes half an hour on its own)" };
 
@@ -46,11 +47,11 @@ internal static class BenchCommand
     {
         var bench = new Command("bench", "Run the benchmark suite (or one comparison) on a scratch database and write bench/results/<date>-<host>.md and a PNG chart of the ratios.");
         // The suite's options belong to the suite's verbs only (not to move or pgbench-scripts, whose help they cluttered).
-        Option[] suite = [Messages, Quick, Runs, Seconds, IngestRows, Clients, Out, Scratch, Keep, Remark];
+        Option[] suite = [Messages, Quick, Runs, Seconds, IngestRows, Clients, CrowdOption, Out, Scratch, Keep, Remark];
         var all = new Command("all", "Every comparison, in one run.") { Skip };
         all.Runs((parseResult, ct) => RunAsync(parseResult, Selected(parseResult.GetValue(Skip)), ct));
         bench.Subcommands.Add(WithSuiteOptions(all, suite));
-        foreach (var comparison in BenchSuite.All)
+        foreach (var comparison in BenchSuite.All.Concat(BenchSuite.Separate))
         {
             var one = new Command(comparison.Name, comparison.Description);
             one.Runs((parseResult, ct) => RunAsync(parseResult, [comparison], ct));
@@ -126,6 +127,9 @@ internal static class BenchCommand
     private static async Task<int> RunAsync(ParseResult parseResult, IReadOnlyList<IComparison> comparisons, CancellationToken ct)
     {
         var options = ReadOptions(parseResult);
+        // Before the scratch database: a crowd the machine cannot hold stops here with one line.
+        if (comparisons.Any(c => c is Bench.Comparisons.CrowdComparison))
+            Bench.Comparisons.CrowdComparison.CheckLimits(options.Crowd);
         await using var target = await DatabaseTarget.OpenAsync(parseResult, ct);
         BenchContext.Say($"target {target.Description}; scratch database {options.ScratchDatabase}; {Counts.Format(options.Messages)} messages, {options.Runs} runs");
         BenchReport report;
@@ -170,8 +174,24 @@ internal static class BenchCommand
         }
         if (clients.Count == 0)
             throw new BotStoreValidationException("--clients: give at least one client count, e.g. 8,64");
+        var crowd = ParseCounts(parseResult.GetValue(CrowdOption) ?? (quick ? "100" : "2000"), "--crowd", 100_000);
         if (messages < 1000)
             throw new BotStoreValidationException($"--messages: at least 1000 (the flatness comparison measures at a tenth), not {messages}");
-        return new BenchOptions(messages, quick, runs, seconds, ingest, clients, parseResult.GetValue(Out)!, parseResult.GetValue(Scratch)!, parseResult.GetValue(Keep));
+        return new BenchOptions(messages, quick, runs, seconds, ingest, clients, parseResult.GetValue(Out)!, parseResult.GetValue(Scratch)!, parseResult.GetValue(Keep))
+        {
+            Crowd = crowd,
+        };
+    }
+
+    private static List<int> ParseCounts(string text, string option, int max)
+    {
+        var counts = new List<int>();
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var c) || c < 1 || c > max)
+                throw new BotStoreValidationException($"{option}: '{part}' is not a count between 1 and {max:N0}");
+            counts.Add(c);
+        }
+        return counts.Count > 0 ? counts : throw new BotStoreValidationException($"{option}: give at least one count");
     }
 }

@@ -222,17 +222,21 @@ public sealed partial class MessageStore(ShardRouter shards)
         public static Row From(NewMessage m, int? ord)
         {
             ArgumentNullException.ThrowIfNull(m);
-            var at = ord is null ? "" : $"messages[{ord}]: ";
             var id = m.Id ?? Uuid7.New();
             if (!Uuid7.IsVersion7(id))
-                throw new BotStoreValidationException($"{at}id {id} is not a UUIDv7 (its timestamp is the message's created_at)");
+                throw new BotStoreValidationException($"{At(ord)}id {id} is not a UUIDv7 (its timestamp is the message's created_at)");
             if (m.Content is null)
-                throw new BotStoreValidationException($"{at}content is required");
-            TextValues.Check(m.Content, $"{at}content");
+                throw new BotStoreValidationException($"{At(ord)}content is required");
+            if (!TextValues.Storable(m.Content))
+                TextValues.Check(m.Content, $"{At(ord)}content");
             if (m.MessageIndex is < 0 or > InputLimits.MaxMessageIndex)
-                throw new BotStoreValidationException($"{at}message_index must be between 0 and {InputLimits.MaxMessageIndex} (got {m.MessageIndex})");
-            var metadata = m.Metadata is { ValueKind: JsonValueKind.Undefined or JsonValueKind.Null } ? null : JsonValues.Text(m.Metadata, $"{at}metadata");
+                throw new BotStoreValidationException($"{At(ord)}message_index must be between 0 and {InputLimits.MaxMessageIndex} (got {m.MessageIndex})");
+            var metadata = m.Metadata is null or { ValueKind: JsonValueKind.Undefined or JsonValueKind.Null } ? null : JsonValues.Text(m.Metadata, $"{At(ord)}metadata");
             return new Row(ord ?? 0, id, Uuid7.Timestamp(id), m.SessionId, m.MessageIndex, Rows.Value(m.Role), Rows.Value(m.MessageType), m.Content, metadata);
         }
+
+        // The prefix an error names the message by, built only when there is an error to name it in (a batch checks
+        // tens of thousands of messages) or metadata to check.
+        private static string At(int? ord) => ord is null ? "" : $"messages[{ord}]: ";
     }
 }

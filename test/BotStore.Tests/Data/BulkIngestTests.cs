@@ -103,6 +103,45 @@ public sealed class BulkIngestTests(TestDatabase db) : IClassFixture<TestDatabas
     }
 
     [Fact]
+    public async Task A_bad_message_in_a_later_batch_of_a_stream_leaves_the_batches_before_it_stored()
+    {
+        var w = await _c.NewWorldAsync();
+        async IAsyncEnumerable<NewMessage> Stream()
+        {
+            for (var i = 0; i < 25; i++)
+            {
+                await Task.Yield();
+                yield return new NewMessage(w.Session.Id, MessageRole.User, i == 15 ? "bad\0" : $"s{i}");
+            }
+        }
+        // Each batch is its own transaction: the first stays stored, the second is refused as a whole.
+        var bad = await Assert.ThrowsAsync<BotStoreValidationException>(() => _c.Messages.BulkAppendAsync(w.TenantId, Stream(), batchSize: 10));
+        Assert.Contains("messages[5]: content", bad.Message, StringComparison.Ordinal);
+        Assert.Equal(10, (await _c.Sessions.GetAsync(w.TenantId, w.Session.Id)).MessageCount);
+        Assert.Equal(10L, await db.ScalarAsync<long>("SELECT count(*) FROM message_history WHERE tenant_id = $1", w.TenantId));
+    }
+
+    [Fact]
+    public async Task Events_out_of_order_and_repeated_in_a_stream_are_stored_once_each()
+    {
+        var w = await _c.NewWorldAsync();
+        var ids = Enumerable.Range(0, 30).Select(_ => Uuid7.New()).ToList();
+        async IAsyncEnumerable<NewEvent> Stream()
+        {
+            // Newest first, and each id twice in a row.
+            foreach (var id in Enumerable.Reverse(ids))
+            {
+                await Task.Yield();
+                yield return new NewEvent("seen", ChannelType.Web) { Id = id };
+                yield return new NewEvent("seen", ChannelType.Web) { Id = id };
+            }
+        }
+        var result = await _c.Analytics.IngestAsync(w.TenantId, Stream(), batchSize: 7);
+        Assert.Equal((60, 30), (result.Received, result.Inserted));
+        Assert.Equal(30, await CountEventsAsync(w.TenantId));
+    }
+
+    [Fact]
     public async Task Events_are_ingested_once_per_id_under_the_tenant()
     {
         var w = await _c.NewWorldAsync();

@@ -7,10 +7,14 @@ namespace BotStore.Data.Internal;
 /// </summary>
 internal static class TextValues
 {
+    /// <summary>Whether PostgreSQL can store <paramref name="value"/> as it is (no NUL, no surrogate at all): the common case, checked without naming a field.</summary>
+    public static bool Storable([System.Diagnostics.CodeAnalysis.NotNullWhen(false)] string? value) =>
+        value is null || value.AsSpan().IndexOfAnyInRange('\0', '\0') < 0 && value.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF') < 0;
+
     /// <summary>Returns <paramref name="value"/>, or throws naming <paramref name="field"/> when PostgreSQL could not store it.</summary>
     public static string? Check(string? value, string field)
     {
-        if (value is null || value.AsSpan().IndexOfAnyInRange('\0', '\0') < 0 && value.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF') < 0)
+        if (Storable(value))
             return value;
         for (var i = 0; i < value.Length; i++)
         {
