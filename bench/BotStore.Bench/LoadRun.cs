@@ -46,8 +46,11 @@ internal sealed record LoadRun(double Throughput, double[] LatencyMicros)
     /// back to back for the duration. Every client's set-up (connections, a warm-up call) finishes before the clock
     /// starts, as pgbench's connections do.
     /// </summary>
-    public static async Task<LoadRun> ClientsAsync(int clients, TimeSpan duration, Func<int, Task<Func<Task>>> setUp, CancellationToken ct)
+    public static async Task<LoadRun> ClientsAsync(int clients, TimeSpan duration, Func<int, Task<Func<Task>>> setUp, CancellationToken ct,
+        NpgsqlDataSource? pool = null)
     {
+        if (pool is not null)
+            await OpenOneByOneAsync(pool, clients, ct);
         var operations = await Task.WhenAll(Enumerable.Range(0, clients).Select(setUp));
         var clock = Stopwatch.StartNew();
         var workers = operations.Select(run => Task.Run(async () =>
@@ -65,6 +68,28 @@ internal sealed record LoadRun(double Throughput, double[] LatencyMicros)
         }, ct)).ToList();
         var all = (await Task.WhenAll(workers)).SelectMany(l => l).ToArray();
         return new LoadRun(all.Length / clock.Elapsed.TotalSeconds, all);
+    }
+
+    /// <summary>
+    /// Opens <paramref name="count"/> of the pool's connections one after another and gives them back idle, so that
+    /// the clients' first calls find them open, as pgbench's connections (opened in turn by each of its threads) and
+    /// <see cref="NpgsqlAsync"/>'s are. Opened by 64 cold first calls at once instead, on two cores, each new backend
+    /// also planning its first statements (100 ms and more of catalog reads each under that load), they outlasted the
+    /// seed's 5 s connect timeout on a quiet machine (bench all --messages 10M, 2026-12-02: append and pooled failed).
+    /// </summary>
+    private static async Task OpenOneByOneAsync(NpgsqlDataSource pool, int count, CancellationToken ct)
+    {
+        var held = new List<NpgsqlConnection>(count);
+        try
+        {
+            for (var i = 0; i < count; i++)
+                held.Add(await pool.OpenConnectionAsync(ct));
+        }
+        finally
+        {
+            foreach (var conn in held)
+                await conn.DisposeAsync();
+        }
     }
 
     /// <summary>

@@ -76,7 +76,7 @@ internal sealed class AppendHistoryComparison : IComparison
                     Prepared => await LoadRun.PgbenchAsync(context.Tools, scripts, n, duration, ct, "prepared"),
                     Extended => await LoadRun.PgbenchAsync(context.Tools, scripts, n, duration, ct, "extended"),
                     DirectSql => await LoadRun.NpgsqlAsync(context.DataSource, n, duration, (i, conn) => sql(conn, sessions, i), ct),
-                    _ => await LoadRun.ClientsAsync(n, duration, sides[name], ct),
+                    _ => await LoadRun.ClientsAsync(n, duration, sides[name], ct, context.DataSource), // the API's pool is the same data source
                 });
                 clients.CloseClients();
                 // Idle pooled connections would count against max_connections while the next side runs.

@@ -73,8 +73,8 @@ internal sealed partial class PooledComparison : IComparison
                         {
                             Prepared => () => LoadRun.PgbenchAsync(context.Tools, scripts, n, duration, ct, "prepared"),
                             Extended => () => LoadRun.PgbenchAsync(context.Tools, scripts, n, duration, ct, "extended"),
-                            Pooled => () => LoadRun.ClientsAsync(n, duration, pooledSide, ct),
-                            _ => () => LoadRun.ClientsAsync(n, duration, directSide, ct),
+                            Pooled => () => LoadRun.ClientsAsync(n, duration, pooledSide, ct, pooledSource),
+                            _ => () => LoadRun.ClientsAsync(n, duration, directSide, ct, context.DataSource),
                         }, name == Pooled ? () => LastLines(bouncer.Log) : null));
                         context.DataSource.Clear();
                         pooledSource.Clear();
