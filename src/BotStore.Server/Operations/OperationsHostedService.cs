@@ -22,11 +22,11 @@ namespace BotStore.Server.Operations;
 public sealed partial class OperationsHostedService : IHostedService, IAsyncDisposable
 {
     private const string SweepJob = "expiry";
-    private readonly OperationsOptions options;
+    private readonly OperationsOptions _options;
     private readonly IReadOnlyList<ScheduledShard> _shards;
-    private readonly ILogger<OperationsHostedService> logger;
-    private readonly ExpirySweeper? sweeper;
-    private readonly IEnumerable<InstanceJob>? instanceJobs;
+    private readonly ILogger<OperationsHostedService> _logger;
+    private readonly ExpirySweeper? _sweeper;
+    private readonly IEnumerable<InstanceJob>? _instanceJobs;
     private readonly CancellationTokenSource _stopping = new();
     private StandaloneSchedulerFactory? _factory;
     private IScheduler? _scheduler;
@@ -49,11 +49,11 @@ public sealed partial class OperationsHostedService : IHostedService, IAsyncDisp
     private OperationsHostedService(OperationsOptions options, IReadOnlyList<ScheduledShard> shards, ILogger<OperationsHostedService> logger,
         ExpirySweeper? sweeper, IEnumerable<InstanceJob>? instanceJobs)
     {
-        this.options = options;
+        _options = options;
         _shards = shards;
-        this.logger = logger;
-        this.sweeper = sweeper;
-        this.instanceJobs = instanceJobs;
+        _logger = logger;
+        _sweeper = sweeper;
+        _instanceJobs = instanceJobs;
     }
 
     /// <summary>One shard's operations: its name in job names (null with one shard) and its own turn.</summary>
@@ -68,21 +68,21 @@ public sealed partial class OperationsHostedService : IHostedService, IAsyncDisp
     /// <exception cref="BotStoreConfigurationException">A bad schedule, a table that is not partitioned, a retention shorter than the premake window.</exception>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        options.Validate();
+        _options.Validate();
         foreach (var shard in _shards)
         {
             await shard.Partitions.ValidateAsync(cancellationToken);
             await shard.Maintenance.ValidateAsync(cancellationToken);
         }
-        var instance = instanceJobs?.ToList() ?? [];
-        if (!options.Enabled)
+        var instance = _instanceJobs?.ToList() ?? [];
+        if (!_options.Enabled)
         {
             LogDisabled();
             if (instance.Count == 0)
                 return;
         }
-        var schedules = options.Enabled ? options.Schedules() : [];
-        var sweep = options.Enabled ? sweeper : null;
+        var schedules = _options.Enabled ? _options.Schedules() : [];
+        var sweep = _options.Enabled ? _sweeper : null;
         _factory = QuartzSchedulerBuilder.Create(q =>
         {
             // A scheduler's name must be unique in the process (tests run several instances in one).
@@ -133,7 +133,7 @@ public sealed partial class OperationsHostedService : IHostedService, IAsyncDisp
             else
                 LogInstanceJobScheduled(job.Name, job.Interval);
         }
-        if (options.Enabled && options.RunPartitionsAtStart)
+        if (_options.Enabled && _options.RunPartitionsAtStart)
         {
             if (schedules.Any(s => s.Name == "partitions"))
             {
