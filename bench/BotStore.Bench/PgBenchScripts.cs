@@ -20,7 +20,6 @@ internal static partial class PgBenchScripts
     public static void Write(string folder, long tenantId)
     {
         var tenant = tenantId.ToString(CultureInfo.InvariantCulture);
-        var scope = TenantScope.ScopeSql.Replace("$1", $"'{tenant}'", StringComparison.Ordinal);
         var pick = "\\set n random(100001, 100000 + :sessions)\n";
 
         // The append function scopes its transaction itself (migration 0026): no scope statement before it.
@@ -30,8 +29,8 @@ internal static partial class PgBenchScripts
         ]);
         File.WriteAllText(Path.Combine(folder, "append.sql"), pick + append);
 
+        // So does the history function (migration 0028).
         var history = Pipeline([
-            scope,
             Bind(MessageStore.HistorySql, tenant, "'1970-01-01'::timestamptz", "'9999-12-31'::timestamptz", "-1", "2147483647", "21", "true"),
         ]);
         File.WriteAllText(Path.Combine(folder, "history.sql"), pick + history);

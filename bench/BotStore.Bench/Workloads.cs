@@ -1,4 +1,5 @@
 using System.Globalization;
+using BotStore.Data;
 using BotStore.Tooling.LoadGeneration.Internal;
 using Npgsql;
 
@@ -34,6 +35,13 @@ internal static class Workloads
     public static readonly string AppendContent = Corpus.Slice(new SeededRandom(7, SeededRandom.Stream.Corpus), 200);
 
     public static string HistoryScript(BenchSession s) => Inline(HistorySql, Literal(s.TenantId), Literal(s.Id), Literal(s.CreatedAt));
+
+    /// <summary>
+    /// The history read exactly as <see cref="MessageStore.HistoryAsync"/> sends it for a page of 50, newest first
+    /// (one statement: the function scopes the transaction itself), the values written in.
+    /// </summary>
+    public static string LibraryHistoryScript(BenchSession s) =>
+        Inline(MessageStore.HistorySql, MessageStore.HistoryArgs(s.TenantId, s.Id, true, null, null, 50).Select(LiteralOf).ToArray());
 
     public static string AppendScript(BenchSession s) => Inline(AppendSql, Literal(s.TenantId), Literal(s.Id), "1", Literal(AppendContent));
 
@@ -98,6 +106,18 @@ internal static class Workloads
             sql = sql.Replace("$" + i.ToString(CultureInfo.InvariantCulture), values[i - 1], StringComparison.Ordinal);
         return sql + ";";
     }
+
+    private static string LiteralOf(object? value) => value switch
+    {
+        null => "NULL",
+        long l => Literal(l),
+        int i => i.ToString(CultureInfo.InvariantCulture),
+        bool b => b ? "true" : "false",
+        Guid g => Literal(g),
+        DateTimeOffset t => Literal(t),
+        string text => Literal(text),
+        _ => throw new ArgumentException($"no SQL literal for {value.GetType().Name}", nameof(value)),
+    };
 
     private static string Literal(long value) => value.ToString(CultureInfo.InvariantCulture);
 

@@ -24,7 +24,7 @@ internal sealed partial class PooledComparison
 
     private static readonly Statement[] Statements =
     [
-        new("history", Library, MessageStore.HistorySql, s => MessageStore.HistoryArgs(s.TenantId, s.Id, true, null, null, 50), Scoped: true),
+        new("history", Library, MessageStore.HistorySql, s => MessageStore.HistoryArgs(s.TenantId, s.Id, true, null, null, 50), Scoped: false),
         new("history", PlainSql, Workloads.HistorySql, s => [s.TenantId, s.Id, s.CreatedAt], Scoped: false),
         new("append", Library, MessageStore.AppendSql, s =>
         {

@@ -15,6 +15,7 @@ internal sealed partial class PooledComparison : IComparison
     private const string Pooled = "library via PgBouncer";
     private const string Direct = "library direct";
     private const string Prepared = "pgbench -M prepared";
+    private const string PreparedLibrary = "pgbench -M prepared, library SQL";
     private const string Extended = "pgbench -M extended";
     private const string WithFence = "scope + fence";
     private const string WithoutFence = "scope alone";
@@ -28,8 +29,12 @@ internal sealed partial class PooledComparison : IComparison
         "library via PgBouncer = MessageStore.HistoryAsync / AppendAsync over a ShardRouter whose tenant traffic goes through PgBouncer " +
         "(ThroughPgBouncer: nothing prepared by the client, no reset; history and mark-read are PL/pgSQL functions whose plans each server " +
         "connection caches); library direct = the same over a direct pool (automatic preparation); both against pgbench -M prepared running " +
-        "the append and history SQL directly (the best PostgreSQL does with that SQL), with pgbench -M extended (parsed and planned at every " +
-        "execution, as any statement through PgBouncer 1.18 is) beside it; the four sides' order turns from run to run. Target: via PgBouncer ≥ 0.8x. " +
+        "the append and history SQL directly (the best PostgreSQL does with that SQL), and for the history also the library's own statements " +
+        "(scope + botstore_session_history, one pipeline, as the store sends them): every side against the stronger of the two, the other printed " +
+        "against it; with pgbench -M extended (parsed and planned at every execution, as any statement through PgBouncer 1.18 is) beside them; " +
+        "the sides' order turns from run to run. The history reads 128 sessions no bench append wrote to (appends stretch a session to today, and " +
+        "the plain SQL, bounded from below only, then reads every month since its start); the appends go to the append comparison's 128. " +
+        "Target: via PgBouncer ≥ 0.8x. " +
         "Fence: pgbench -M prepared running the tenant scope statement with botstore_enter_tenant (shared advisory lock + fence probe) " +
         "against the same statement without it: the fence's cost per transaction. " +
         "PgBouncer's pool and the client counts are sized to the connections the server leaves free (the notes say how). " +
@@ -41,6 +46,12 @@ internal sealed partial class PooledComparison : IComparison
         await context.EnsureMessagesAsync(context.Options.Messages, ct);
         await context.ExecuteAsync(Workloads.Uuid7Function, ct);
         var sessions = await context.SessionsAsync(Workloads.SessionCount, ct);
+        // The history reads sessions no append of this run or an earlier one wrote to (the append comparison and this
+        // one's own appends go to `sessions`): appends stretch a session to today, and the plain history SQL, bounded
+        // from below only, then reads every month since the session's start (181 against 3,648 ops/s at 10M).
+        var readSessions = await context.ReadOnlySessionsAsync(Workloads.SessionCount, ct);
+        context.Note($"pooled: history reads {readSessions.Count} sessions that no bench append wrote to (the far end of the appends' order, " +
+            $"last activity within a day of their start, {readSessions.Count(s => sessions.Any(w => w.Id == s.Id))} shared with the appends' {sessions.Count}); appends go to the append comparison's {sessions.Count}");
         var (clients, poolSize) = await SizeAsync(context, ct);
         await using var bouncer = await PgBouncerProcess.StartAsync(context.ConnectionString, poolSize);
         // 64 clients opening their connections through PgBouncer at once on a loaded 2-core machine took more than the
@@ -53,15 +64,18 @@ internal sealed partial class PooledComparison : IComparison
         var figures = new List<Figure>();
         foreach (var n in clients)
         {
-            foreach (var (what, script, pooledSide, directSide) in new (string, Func<BenchSession, string>, Func<int, Task<Func<Task>>>, Func<int, Task<Func<Task>>>)[]
+            foreach (var (what, set, yardsticks, pooledSide, directSide) in new (string, IReadOnlyList<BenchSession>, (string, Func<BenchSession, string>)[], Func<int, Task<Func<Task>>>, Func<int, Task<Func<Task>>>)[]
             {
-                ("history", Workloads.HistoryScript, i => ConversationClients.StoreHistory(pooled, sessions, i), i => ConversationClients.StoreHistory(direct, sessions, i)),
-                ("append", Workloads.AppendScript, i => ConversationClients.StoreAppend(pooled, sessions, i), i => ConversationClients.StoreAppend(direct, sessions, i)),
+                ("history", readSessions, [(Prepared, Workloads.HistoryScript), (PreparedLibrary, Workloads.LibraryHistoryScript)],
+                    i => ConversationClients.StoreHistory(pooled, readSessions, i), i => ConversationClients.StoreHistory(direct, readSessions, i)),
+                ("append", sessions, [(Prepared, Workloads.AppendScript)],
+                    i => ConversationClients.StoreAppend(pooled, sessions, i), i => ConversationClients.StoreAppend(direct, sessions, i)),
             })
             {
-                var names = new[] { Prepared, Pooled, Extended, Direct };
+                var scripts = yardsticks.ToDictionary(y => y.Item1, y => set.Select(y.Item2).ToArray());
+                var plain = scripts[Prepared];
+                var names = yardsticks.Select(y => y.Item1).Concat([Pooled, Extended, Direct]).ToArray();
                 var runs = names.ToDictionary(name => name, _ => new List<LoadRun>());
-                var scripts = sessions.Select(script).ToArray();
                 for (var run = 0; run < context.Options.Runs; run++)
                 {
                     BenchContext.Say($"pooled {what}, {n} clients, run {run + 1}/{context.Options.Runs}");
@@ -71,29 +85,38 @@ internal sealed partial class PooledComparison : IComparison
                         var name = names[(k + run) % names.Length];
                         runs[name].Add(await SideAsync(name, name switch
                         {
-                            Prepared => () => LoadRun.PgbenchAsync(context.Tools, scripts, n, duration, ct, "prepared"),
-                            Extended => () => LoadRun.PgbenchAsync(context.Tools, scripts, n, duration, ct, "extended"),
+                            Extended => () => LoadRun.PgbenchAsync(context.Tools, plain, n, duration, ct, "extended"),
                             Pooled => () => LoadRun.ClientsAsync(n, duration, pooledSide, ct, pooledSource),
-                            _ => () => LoadRun.ClientsAsync(n, duration, directSide, ct, context.DataSource),
+                            Direct => () => LoadRun.ClientsAsync(n, duration, directSide, ct, context.DataSource),
+                            _ => () => LoadRun.PgbenchAsync(context.Tools, scripts[name], n, duration, ct, "prepared"),
                         }, name == Pooled ? () => LastLines(bouncer.Log) : null));
                         context.DataSource.Clear();
                         pooledSource.Clear();
                     }
                 }
-                foreach (var side in new[] { Pooled, Direct, Extended })
-                {
-                    figures.Add(new Figure(Name, $"{what}, {n} clients: throughput", "ops/s", side, new Sample(runs[side].Select(r => r.Throughput)),
-                        Prepared, new Sample(runs[Prepared].Select(r => r.Throughput)), side == Pooled ? new Target(0.8, Better.Higher) : null));
-                    figures.Add(new Figure(Name, $"{what}, {n} clients: p50", "ms", side, FlatnessComparison.Ms(runs[side], r => r.P50),
-                        Prepared, FlatnessComparison.Ms(runs[Prepared], r => r.P50)));
-                    figures.Add(new Figure(Name, $"{what}, {n} clients: p99", "ms", side, FlatnessComparison.Ms(runs[side], r => r.P99),
-                        Prepared, FlatnessComparison.Ms(runs[Prepared], r => r.P99)));
-                }
+                figures.AddRange(Figures($"{what}, {n} clients", runs, yardsticks.Select(y => y.Item1).ToArray()));
             }
         }
         figures.AddRange(await FenceAsync(context, sessions, duration, ct));
-        figures.AddRange(await PlanningAsync(context, sessions, ct));
+        figures.AddRange(await PlanningAsync(context, readSessions, ct));
         return figures;
+    }
+
+    // Every side against the strongest yardstick (pgbench -M prepared, by median throughput), the target on the side
+    // through PgBouncer; a weaker yardstick is printed against the strongest, so both figures are in the report.
+    private IEnumerable<Figure> Figures(string what, Dictionary<string, List<LoadRun>> runs, string[] yardsticks)
+    {
+        var strongest = yardsticks.MaxBy(y => new Sample(runs[y].Select(r => r.Throughput)).Median)!;
+        var sides = new[] { Pooled, Direct, Extended }.Concat(yardsticks.Where(y => y != strongest));
+        foreach (var side in sides)
+        {
+            yield return new Figure(Name, $"{what}: throughput", "ops/s", side, new Sample(runs[side].Select(r => r.Throughput)),
+                strongest, new Sample(runs[strongest].Select(r => r.Throughput)), side == Pooled ? new Target(0.8, Better.Higher) : null);
+            yield return new Figure(Name, $"{what}: p50", "ms", side, FlatnessComparison.Ms(runs[side], r => r.P50),
+                strongest, FlatnessComparison.Ms(runs[strongest], r => r.P50));
+            yield return new Figure(Name, $"{what}: p99", "ms", side, FlatnessComparison.Ms(runs[side], r => r.P99),
+                strongest, FlatnessComparison.Ms(runs[strongest], r => r.P99));
+        }
     }
 
     /// <summary>

@@ -193,11 +193,12 @@ public sealed class ShardedApiTests(TwoShards shards) : IClassFixture<TwoShards>
         var west = await api.TenantAsync("west");
         var east = await api.TenantAsync("east");
         var session = await SessionAsync(router, east);
-        // Every tenant transaction enters its tenant (the scope statement, or the append function, which scopes
-        // itself): count those on each shard.
+        // Every tenant transaction enters its tenant (the scope statement, or the append and history functions, which
+        // scope themselves): count those on each shard.
         const string entered = """
             SELECT coalesce(sum(calls), 0)::bigint FROM pg_stat_statements
-            WHERE (query LIKE '%botstore_enter_tenant%' OR query LIKE '%botstore_append_message%') AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+            WHERE (query LIKE '%botstore_enter_tenant%' OR query LIKE '%botstore_append_message%' OR query LIKE '%botstore_session_history%')
+              AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
             """;
         var westBefore = await shards.West.ScalarAsync<long>(entered);
         var eastBefore = await shards.East.ScalarAsync<long>(entered);

@@ -101,6 +101,10 @@ public sealed class ShardingTests(TwoShards shards) : IClassFixture<TwoShards>
         var refused = await Assert.ThrowsAsync<PostgresException>(() => shards.East.ScalarAsync<bool>(
             "SELECT found_session FROM botstore_append_message($1, $2, $3, $4, 1::smallint, 0::smallint, 'left', NULL)", tenant.Id, Uuid7.New(), id, Uuid7.Timestamp(id)));
         Assert.Equal(ShardRouter.MovedSqlState, refused.SqlState);
+        // So does the history function (migration 0028).
+        var unread = await Assert.ThrowsAsync<PostgresException>(() => shards.East.ScalarAsync<object>(
+            "SELECT id FROM botstore_session_history($1, $2, '-infinity', 'infinity', -1, 2147483647, 51, true)", tenant.Id, Uuid7.New()));
+        Assert.Equal(ShardRouter.MovedSqlState, unread.SqlState);
         Assert.Equal("west", (await stale.ShardOfAsync(tenant.Id)).Name);
         // The compare-and-set refuses a switch from a shard the tenant is not on.
         await Assert.ThrowsAsync<BotStoreConflictException>(() => mover.Directory.MoveAsync(tenant.Id, "east", "west"));
@@ -127,16 +131,20 @@ public sealed class ShardingTests(TwoShards shards) : IClassFixture<TwoShards>
         // it looks for the session.
         var messages = new MessageStore(router);
         var appending = messages.AppendAsync(fenced.Id, new NewMessage(Uuid7.New(), MessageRole.User, "waits"));
+        // So does the history read inside botstore_session_history (migration 0028), before it looks for the session.
+        var reading = messages.HistoryAsync(fenced.Id, Uuid7.New());
         Assert.Equal("served", (await users.CreateAsync(other.Id, "served")).ExternalId);
         var error = await Assert.ThrowsAsync<BotStoreUnavailableException>(() => waiting);
         Assert.Contains("being moved", error.Message, StringComparison.Ordinal);
         Assert.Contains("being moved", (await Assert.ThrowsAsync<BotStoreUnavailableException>(() => appending)).Message, StringComparison.Ordinal);
+        Assert.Contains("being moved", (await Assert.ThrowsAsync<BotStoreUnavailableException>(() => reading)).Message, StringComparison.Ordinal);
         Assert.Equal(0L, await shards.East.ScalarAsync<long>("SELECT count(*) FROM users WHERE tenant_id = $1", fenced.Id));
 
         await using (var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock_all()", mover))
             await unlock.ExecuteNonQueryAsync();
         Assert.Equal("after", (await users.CreateAsync(fenced.Id, "after")).ExternalId);
         await Assert.ThrowsAsync<BotStoreNotFoundException>(() => messages.AppendAsync(fenced.Id, new NewMessage(Uuid7.New(), MessageRole.User, "after")));
+        await Assert.ThrowsAsync<BotStoreNotFoundException>(() => messages.HistoryAsync(fenced.Id, Uuid7.New()));
     }
 
     [Fact]
