@@ -29,7 +29,7 @@ internal static partial class PgBenchScripts
         ]);
         File.WriteAllText(Path.Combine(folder, "append.sql"), pick + append);
 
-        // So does the history function (migration 0028).
+        // So does the history function (migration 0027).
         var history = Pipeline([
             Bind(MessageStore.HistorySql, tenant, "'1970-01-01'::timestamptz", "'9999-12-31'::timestamptz", "-1", "2147483647", "21", "true"),
         ]);

@@ -72,7 +72,7 @@ public sealed partial class MessageStore(ShardRouter shards)
     /// <summary>
     /// A page of a session's history (botstore_session_history, migration 0022): the function reads the session
     /// first, so the created_at bounds are constants when the page is planned and only the session's months are
-    /// planned at all; its plan is cached by the server connection, with or without PgBouncer. Since migration 0028 it
+    /// planned at all; its plan is cached by the server connection, with or without PgBouncer. Since migration 0027 it
     /// scopes the transaction to the tenant itself, exactly as <see cref="TenantScope.ScopeSql"/> does (role, tenant,
     /// fence), so a history read is this one statement: through PgBouncer, where every statement is parsed and planned
     /// at every call, the scope statement before it had cost about a quarter of the reads.
@@ -145,7 +145,7 @@ public sealed partial class MessageStore(ShardRouter shards)
         int? limit = null, CancellationToken ct = default) => shards.RunAsync(tenantId, async dataSource =>
     {
         var take = Cursor.Limit(limit);
-        // Scoped by the function itself (migration 0028), so the batch has no scope statement.
+        // Scoped by the function itself (migration 0027), so the batch has no scope statement.
         await using var batch = dataSource.CreateBatch().Add(HistorySql, HistoryArgs(tenantId, sessionId, newestFirst, after, before, take));
         var rows = new List<Message?>();
         await using (var reader = await batch.ExecuteReaderAsync(ct))

@@ -61,7 +61,7 @@ public sealed class BenchTests
             Assert.True(scripts.ExitCode == 0, scripts.Stderr);
             // The append function scopes itself (migration 0026): its script names the tenant as the function's first argument.
             Assert.Contains("botstore_append_message(4242,", await File.ReadAllTextAsync(Path.Combine(folder, "append.sql")), StringComparison.Ordinal);
-            // So does the history function (migration 0028).
+            // So does the history function (migration 0027).
             Assert.Contains("botstore_session_history(4242,", await File.ReadAllTextAsync(Path.Combine(folder, "history.sql")), StringComparison.Ordinal);
         }
         finally

@@ -101,7 +101,7 @@ public sealed class ShardingTests(TwoShards shards) : IClassFixture<TwoShards>
         var refused = await Assert.ThrowsAsync<PostgresException>(() => shards.East.ScalarAsync<bool>(
             "SELECT found_session FROM botstore_append_message($1, $2, $3, $4, 1::smallint, 0::smallint, 'left', NULL)", tenant.Id, Uuid7.New(), id, Uuid7.Timestamp(id)));
         Assert.Equal(ShardRouter.MovedSqlState, refused.SqlState);
-        // So does the history function (migration 0028).
+        // So does the history function (migration 0027).
         var unread = await Assert.ThrowsAsync<PostgresException>(() => shards.East.ScalarAsync<object>(
             "SELECT id FROM botstore_session_history($1, $2, '-infinity', 'infinity', -1, 2147483647, 51, true)", tenant.Id, Uuid7.New()));
         Assert.Equal(ShardRouter.MovedSqlState, unread.SqlState);
@@ -131,7 +131,7 @@ public sealed class ShardingTests(TwoShards shards) : IClassFixture<TwoShards>
         // it looks for the session.
         var messages = new MessageStore(router);
         var appending = messages.AppendAsync(fenced.Id, new NewMessage(Uuid7.New(), MessageRole.User, "waits"));
-        // So does the history read inside botstore_session_history (migration 0028), before it looks for the session.
+        // So does the history read inside botstore_session_history (migration 0027), before it looks for the session.
         var reading = messages.HistoryAsync(fenced.Id, Uuid7.New());
         Assert.Equal("served", (await users.CreateAsync(other.Id, "served")).ExternalId);
         var error = await Assert.ThrowsAsync<BotStoreUnavailableException>(() => waiting);
