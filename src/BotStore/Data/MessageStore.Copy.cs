@@ -30,12 +30,15 @@ public sealed partial class MessageStore
         FROM STDIN (FORMAT BINARY)
         """;
 
-    /// <summary>Moves each session's counters past what the batch wrote.</summary>
+    /// <summary>
+    /// Moves each session's counters past what the batch wrote. <c>s.id = ANY ($2)</c> keeps the sessions a
+    /// primary-key lookup: joined to the arrays alone, the planner hashes them and reads all of the tenant's sessions.
+    /// </summary>
     internal const string BumpSessionsSql = """
         UPDATE user_sessions s
         SET message_count = greatest(s.message_count, b.next_index), last_activity_at = greatest(s.last_activity_at, b.latest)
         FROM unnest($2::uuid[], $3::int[], $4::timestamptz[]) AS b(id, next_index, latest)
-        WHERE s.tenant_id = $1 AND s.id = b.id
+        WHERE s.tenant_id = $1 AND s.id = ANY ($2) AND s.id = b.id
         """;
 
     private readonly record struct LockedSession(Guid UserId, int MessageCount, DateTimeOffset LastActivityAt);
