@@ -2,7 +2,7 @@ namespace BotStore.Bench;
 
 /// <summary>How big and how long the suite runs.</summary>
 /// <param name="Messages">Messages in the data set the comparisons query (flatness measures at a tenth of it, then at it).</param>
-/// <param name="Quick">The one-minute variant: small data, short runs.</param>
+/// <param name="Quick">The quick variant: small data, 2 short runs.</param>
 /// <param name="Runs">Runs behind each median.</param>
 /// <param name="Seconds">Length of each throughput run.</param>
 /// <param name="IngestRows">Rows per ingest run.</param>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
@@ -117,6 +118,18 @@ internal sealed record LoadRun(double Throughput, double[] LatencyMicros)
         }
     }
 
+    // How long pgbench took to open this many connections last time (its "initial connection time").
+    private static readonly ConcurrentDictionary<int, double> ConnectSeconds = new();
+
+    /// <summary>
+    /// Seconds added to pgbench's -T for its connections: its clock starts before them (each a SCRAM exchange) and its
+    /// rate excludes them, so they would eat into the measured run. Half as much again as the same number took last time, whole
+    /// seconds; 1 + clients / 16 before any run, since on a loaded 2-core machine 64 connections once took more than
+    /// 6 s to open. A fixed 6 s at 64 clients was most of bench all --quick's time (four pgbench sides of 1 s, 3 runs).
+    /// </summary>
+    private static int ConnectAllowance(int clients) =>
+        ConnectSeconds.TryGetValue(clients, out var seconds) ? Math.Max(1, (int)Math.Ceiling(1.5 * seconds)) : 1 + clients / 16;
+
     private static async Task<(LoadRun? Run, string Output)> PgbenchOnceAsync(PgTools tools, IReadOnlyList<string> scripts, int clients, TimeSpan duration,
         string mode, CancellationToken ct)
     {
@@ -127,9 +140,7 @@ internal sealed record LoadRun(double Throughput, double[] LatencyMicros)
             {
                 "-n", "-M", mode, "-c", clients.ToString(CultureInfo.InvariantCulture),
                 "-j", Math.Min(clients, Environment.ProcessorCount).ToString(CultureInfo.InvariantCulture),
-                // pgbench's clock starts before its connections (each a SCRAM exchange), its rate excludes them: allow for them.
-                // On a loaded 2-core machine 64 connections took more than 6 s to open.
-                "-T", (Math.Max(1, (int)Math.Round(duration.TotalSeconds)) + 1 + clients / 16).ToString(CultureInfo.InvariantCulture),
+                "-T", (Math.Max(1, (int)Math.Round(duration.TotalSeconds)) + ConnectAllowance(clients)).ToString(CultureInfo.InvariantCulture),
                 "-l", "--log-prefix", Path.Combine(dir.FullName, "log"),
             };
             for (var i = 0; i < scripts.Count; i++)
@@ -140,6 +151,9 @@ internal sealed record LoadRun(double Throughput, double[] LatencyMicros)
                 args.Add(file + "@1");
             }
             var result = await tools.RunAsync("pgbench", args, dir.FullName, ct);
+            var connect = Regex.Match(result.Output, @"initial connection time = ([0-9.]+) ms");
+            if (connect.Success)
+                ConnectSeconds[clients] = double.Parse(connect.Groups[1].Value, CultureInfo.InvariantCulture) / 1000;
             var tps = Regex.Match(result.Output, @"tps = ([0-9.]+) \(without initial connection time\)");
             if (!tps.Success && Regex.IsMatch(result.Output, @"actually processed: 0\b|\(NaN%\)"))
                 return (null, result.Output);

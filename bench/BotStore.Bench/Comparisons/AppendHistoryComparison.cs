@@ -63,21 +63,27 @@ internal sealed class AppendHistoryComparison : IComparison
         return figures;
     }
 
-    // Each run: every side once, then pgbench, the order of the sides turning from run to run.
+    // Each run: every side once, the order turning from run to run. The sides on the shared pool run back to back,
+    // on the connections the first of them opened (64 fresh backends, each planning its first statements, took
+    // about 3 s a side on a stock server), and the pool is cleared before pgbench's: its idle connections would
+    // count against max_connections. Which group goes first turns too.
     private static async Task<Dictionary<string, List<LoadRun>>> CompareAsync(BenchContext context, string what, int n,
         IReadOnlyList<BenchSession> sessions, Func<BenchSession, string> script, Dictionary<string, Func<int, Task<Func<Task>>>> sides,
         Func<Npgsql.NpgsqlConnection, IReadOnlyList<BenchSession>, int, Func<Task>> sql, ConversationClients clients, CancellationToken ct)
     {
         var duration = TimeSpan.FromSeconds(context.Options.Seconds);
         var scripts = sessions.Select(script).ToArray();
-        var names = sides.Keys.Append(DirectSql).Append(Prepared).Append(Extended).ToArray();
-        var runs = names.ToDictionary(name => name, _ => new List<LoadRun>());
+        var onPool = sides.Keys.Append(DirectSql).ToArray();
+        string[] pgbench = [Prepared, Extended];
+        var runs = onPool.Concat(pgbench).ToDictionary(name => name, _ => new List<LoadRun>());
         for (var run = 0; run < context.Options.Runs; run++)
         {
             BenchContext.Say($"{what}, {n} clients, run {run + 1}/{context.Options.Runs}");
-            for (var k = 0; k < names.Length; k++)
+            var (first, second) = run % 2 == 0 ? (onPool, pgbench) : (pgbench, onPool);
+            foreach (var name in Turn(first, run).Concat(Turn(second, run)))
             {
-                var name = names[(k + run) % names.Length];
+                if (name is Prepared or Extended)
+                    context.DataSource.Clear();
                 runs[name].Add(name switch
                 {
                     Prepared => await LoadRun.PgbenchAsync(context.Tools, scripts, n, duration, ct, "prepared"),
@@ -86,12 +92,13 @@ internal sealed class AppendHistoryComparison : IComparison
                     _ => await LoadRun.ClientsAsync(n, duration, sides[name], ct, context.DataSource), // the API's pool is the same data source
                 });
                 clients.CloseClients();
-                // Idle pooled connections would count against max_connections while the next side runs.
-                context.DataSource.Clear();
             }
         }
+        context.DataSource.Clear();
         return runs;
     }
+
+    private static IEnumerable<string> Turn(string[] names, int run) => names.Select((_, k) => names[(k + run) % names.Length]);
 
     private IEnumerable<Figure> Figures(string what, Dictionary<string, List<LoadRun>> runs)
     {

@@ -11,8 +11,8 @@ namespace BotStore.Cli.Commands;
 internal static class BenchCommand
 {
     private static readonly Option<long> Messages = CountOption.Create("--messages", "messages in the data set (0: 10M, or 100K with --quick)", 0);
-    private static readonly Option<bool> Quick = new("--quick") { Description = "the one-minute variant: small data, 3 runs of 1 s" };
-    private static readonly Option<int> Runs = new("--runs") { Description = "runs behind each median (default 5, 3 with --quick)" };
+    private static readonly Option<bool> Quick = new("--quick") { Description = "the quick variant (under 5 minutes): small data, 2 runs of 1 s" };
+    private static readonly Option<int> Runs = new("--runs") { Description = "runs behind each median (default 5, 2 with --quick)" };
     private static readonly Option<double> Seconds = new("--seconds") { Description = "length of each throughput run (default 10, 1 with --quick)" };
     private static readonly Option<long> IngestRows = CountOption.Create("--ingest-rows", "rows per ingest run (0: a tenth of --messages, at least 200K)", 0);
     private static readonly Option<string> Clients = new("--clients") { Description = "client counts of the throughput comparisons (default 8,64)", DefaultValueFactory = _ => "8,64" };
@@ -162,7 +162,7 @@ internal static class BenchCommand
     {
         var quick = parseResult.GetValue(Quick);
         var messages = parseResult.GetValue(Messages) is > 0 and var m ? m : quick ? BenchOptions.QuickMessages : BenchOptions.FullMessages;
-        var runs = parseResult.GetValue(Runs) is > 0 and var r ? r : quick ? 3 : 5;
+        var runs = parseResult.GetValue(Runs) is > 0 and var r ? r : quick ? 2 : 5;
         var seconds = parseResult.GetValue(Seconds) is > 0 and var s ? s : quick ? 1 : 10;
         var ingest = parseResult.GetValue(IngestRows) is > 0 and var i ? i : Math.Max(200_000, messages / 10);
         var clients = new List<int>();

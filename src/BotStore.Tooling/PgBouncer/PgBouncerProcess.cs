@@ -46,7 +46,8 @@ public sealed class PgBouncerProcess : IAsyncDisposable
         var server = new NpgsqlConnectionStringBuilder(databaseConnectionString);
         if (serverHost is not null)
             server.Host = serverHost;
-        var config = PgBouncerConfig.ForDatabases([server.ConnectionString]) with
+        var seed = PgBouncerConfig.ForDatabases([server.ConnectionString]);
+        var config = seed with
         {
             ListenAddress = "127.0.0.1",
             ListenPort = port,
@@ -57,6 +58,11 @@ public sealed class PgBouncerProcess : IAsyncDisposable
             MinPoolSize = 0,
             ReservePoolSize = 0,
             MaxClientConn = maxClientConnections,
+            // A server reached without a password (trust, e.g. a stock cluster on a test machine) gives PgBouncer
+            // no password to check a client's md5 answer against: Npgsql, holding none, is refused ("No password
+            // has been provided"). PgBouncer then trusts its clients too, which lets in no one the server would not;
+            // it listens on 127.0.0.1 only.
+            AuthType = string.IsNullOrEmpty(server.Password) ? "trust" : seed.AuthType,
         };
         await File.WriteAllTextAsync(Path.Combine(folder, "pgbouncer.ini"), config.RenderIni());
         await File.WriteAllTextAsync(config.AuthFile, config.RenderUserlist());
