@@ -74,12 +74,19 @@ public sealed class AnalyticsStore(ShardRouter shards)
     /// table under row-level security finds the stored ids as botstore_app and copies the new events straight into
     /// analytics_events (see <see cref="DirectCopy"/>); any other goes through a temporary table.
     /// </summary>
-    public Task<BulkResult> IngestAsync(long tenantId, IReadOnlyList<NewEvent> events, CancellationToken ct = default) => shards.RunAsync(tenantId, async dataSource =>
+    public Task<BulkResult> IngestAsync(long tenantId, IReadOnlyList<NewEvent> events, CancellationToken ct = default) =>
+        LoadAsync(tenantId, CheckAll(events), ct);
+
+    private static List<(Guid Id, NewEvent Event, short Channel, string Name, string? Properties)> CheckAll(IReadOnlyList<NewEvent> events)
     {
         ArgumentNullException.ThrowIfNull(events);
-        var rows = events.Select(Check).ToList();
-        return await BulkCopy.LoadAsync(dataSource, tenantId, rows, token => CopyBatchAsync(dataSource, tenantId, rows, token), IncomingEvents, ct);
-    });
+        return events.Select(Check).ToList();
+    }
+
+    private Task<BulkResult> LoadAsync(long tenantId, List<(Guid Id, NewEvent Event, short Channel, string Name, string? Properties)> rows,
+        CancellationToken ct) =>
+        shards.RunAsync(tenantId, dataSource =>
+            BulkCopy.LoadAsync(dataSource, tenantId, rows, token => CopyBatchAsync(dataSource, tenantId, rows, token), IncomingEvents, ct));
 
     private static BulkCopy.TempTable<(Guid Id, NewEvent Event, short Channel, string Name, string? Properties)> IncomingEvents =>
         new(CreateIncomingSql, CopyIncomingSql, WriteRowAsync, InsertSql);
@@ -88,10 +95,10 @@ public sealed class AnalyticsStore(ShardRouter shards)
     internal static BulkCopy.TempTable<NewEvent> IncomingTable =>
         new(CreateIncomingSql, CopyIncomingSql, (w, e, ct) => WriteRowAsync(w, Check(e, 0), ct), InsertSql);
 
-    /// <summary>Stores a stream of events in batches of <paramref name="batchSize"/>, each its own transaction.</summary>
+    /// <summary>Stores a stream of events in batches of <paramref name="batchSize"/>, each its own transaction; the next is read and checked while one loads.</summary>
     public Task<BulkResult> IngestAsync(long tenantId, IAsyncEnumerable<NewEvent> events, int batchSize = MessageStore.DefaultBulkBatchSize,
         CancellationToken ct = default) =>
-        BulkCopy.InBatchesAsync(events, batchSize, (batch, token) => IngestAsync(tenantId, batch, token), ct);
+        BulkCopy.InBatchesAsync(events, batchSize, CheckAll, (rows, token) => LoadAsync(tenantId, rows, token), ct);
 
     /// <summary>One batch on the direct path with its steps timed, for <c>bench ingest-steps</c>.</summary>
     internal static async Task<int> TimedBatchAsync(NpgsqlDataSource dataSource, long tenantId, IReadOnlyList<NewEvent> events, BatchLaps laps,

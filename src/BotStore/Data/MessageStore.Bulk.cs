@@ -59,12 +59,18 @@ public sealed partial class MessageStore
     /// temporary table and one INSERT ... SELECT under the policy.
     /// </summary>
     public Task<BulkResult> BulkAppendAsync(long tenantId, IReadOnlyList<NewMessage> messages, CancellationToken ct = default) =>
-        shards.RunAsync(tenantId, async dataSource =>
-        {
-            ArgumentNullException.ThrowIfNull(messages);
-            var rows = messages.Select((m, i) => Row.From(m, i)).ToList();
-            return await BulkCopy.LoadAsync(dataSource, tenantId, rows, token => CopyBatchAsync(dataSource, tenantId, rows, token), IncomingMessages, ct);
-        });
+        LoadAsync(tenantId, Check(messages), ct);
+
+    // Each message checked and made a row, its position in the batch the name its errors give it.
+    private static List<Row> Check(IReadOnlyList<NewMessage> messages)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        return messages.Select((m, i) => Row.From(m, i)).ToList();
+    }
+
+    private Task<BulkResult> LoadAsync(long tenantId, List<Row> rows, CancellationToken ct) =>
+        shards.RunAsync(tenantId, dataSource =>
+            BulkCopy.LoadAsync(dataSource, tenantId, rows, token => CopyBatchAsync(dataSource, tenantId, rows, token), IncomingMessages, ct));
 
     private static BulkCopy.TempTable<Row> IncomingMessages =>
         new(CreateIncomingSql, CopyIncomingSql, WriteRowAsync, LockIncomingSessionsSql, BulkInsertSql);
@@ -73,10 +79,13 @@ public sealed partial class MessageStore
     internal static BulkCopy.TempTable<NewMessage> IncomingTable =>
         new(CreateIncomingSql, CopyIncomingSql, (w, m, ct) => WriteRowAsync(w, Row.From(m, 0), ct), LockIncomingSessionsSql, BulkInsertSql);
 
-    /// <summary>Stores a stream of messages in batches of <paramref name="batchSize"/>, each its own transaction.</summary>
+    /// <summary>
+    /// Stores a stream of messages in batches of <paramref name="batchSize"/>, each its own transaction; the next batch
+    /// is read and checked while one loads.
+    /// </summary>
     public Task<BulkResult> BulkAppendAsync(long tenantId, IAsyncEnumerable<NewMessage> messages, int batchSize = DefaultBulkBatchSize,
         CancellationToken ct = default) =>
-        BulkCopy.InBatchesAsync(messages, batchSize, (batch, token) => BulkAppendAsync(tenantId, batch, token), ct);
+        BulkCopy.InBatchesAsync(messages, batchSize, Check, (rows, token) => LoadAsync(tenantId, rows, token), ct);
 
     private static async Task WriteRowAsync(NpgsqlBinaryImporter w, Row r, CancellationToken ct)
     {

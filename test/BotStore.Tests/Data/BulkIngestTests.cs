@@ -122,6 +122,26 @@ public sealed class BulkIngestTests(TestDatabase db) : IClassFixture<TestDatabas
     }
 
     [Fact]
+    public async Task A_batch_that_fails_on_the_server_is_the_failure_reported_though_the_next_batch_read_meanwhile_is_bad_too()
+    {
+        var w = await _c.NewWorldAsync();
+        var missing = Uuid7.New();
+        async IAsyncEnumerable<NewMessage> Stream()
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                await Task.Yield();
+                // The first batch names a session that does not exist (found only once its sessions are locked); the
+                // second is bad on its face (checked on the client while the first loads).
+                yield return new NewMessage(i == 3 ? missing : w.Session.Id, MessageRole.User, i == 12 ? "bad\0" : $"s{i}");
+            }
+        }
+        var failed = await Assert.ThrowsAsync<BotStoreNotFoundException>(() => _c.Messages.BulkAppendAsync(w.TenantId, Stream(), batchSize: 10));
+        Assert.Contains($"messages[3].session_id", failed.Message, StringComparison.Ordinal);
+        Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM message_history WHERE tenant_id = $1", w.TenantId));
+    }
+
+    [Fact]
     public async Task Events_out_of_order_and_repeated_in_a_stream_are_stored_once_each()
     {
         var w = await _c.NewWorldAsync();

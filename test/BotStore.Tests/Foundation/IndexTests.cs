@@ -6,8 +6,6 @@ namespace BotStore.Tests.Foundation;
 public sealed class IndexTests(TestDatabase db) : IClassFixture<TestDatabase>
 {
     [Theory]
-    [InlineData("user_sessions", "idx_sessions_user",
-        "CREATE INDEX idx_sessions_user ON public.user_sessions USING btree (user_id, created_at DESC)")]
     [InlineData("message_history", "idx_messages_session",
         "CREATE INDEX idx_messages_session ON ONLY public.message_history USING btree (session_id, message_index)")]
     [InlineData("auto_tasks", "idx_tasks_status",
@@ -32,6 +30,14 @@ public sealed class IndexTests(TestDatabase db) : IClassFixture<TestDatabase>
         var found = await db.ScalarAsync<string>(
             "SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = $1 AND indexname = $2", table, index);
         Assert.Equal(definition, found);
+    }
+
+    [Fact]
+    public async Task The_seeds_idx_sessions_user_is_dropped_for_the_covering_index_that_starts_with_its_keys()
+    {
+        // Migration 0028: idx_sessions_covering (above) serves whatever idx_sessions_user could, and every session
+        // update paid for both.
+        Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM pg_indexes WHERE indexname = 'idx_sessions_user'"));
     }
 
     [Theory]

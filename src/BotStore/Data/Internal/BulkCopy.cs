@@ -68,15 +68,47 @@ internal static class BulkCopy
     public static Task WriteAsync<T>(this NpgsqlBinaryImporter importer, T? value, NpgsqlDbType type, CancellationToken ct) where T : struct =>
         value is { } v ? importer.WriteAsync(v, type, ct) : importer.WriteNullAsync(ct);
 
-    /// <summary>Loads a stream in batches of <paramref name="batchSize"/>, each through <paramref name="load"/> (its own transaction).</summary>
-    public static async Task<BulkResult> InBatchesAsync<T>(IAsyncEnumerable<T> items, int batchSize,
-        Func<IReadOnlyList<T>, CancellationToken, Task<BulkResult>> load, CancellationToken ct)
+    /// <summary>
+    /// Loads a stream in batches of <paramref name="batchSize"/>, each checked by <paramref name="prepare"/> and loaded
+    /// by <paramref name="load"/> (its own transaction). While one batch loads, the next is read from the stream and
+    /// checked: on two cores that client work (about 100 ms per 100,000 messages, more when the stream is a request
+    /// body being parsed) then overlaps the server's COPY instead of following it. The batches still commit one after
+    /// another, in order, and a batch that fails stops the load as before: its failure is the one reported, even when
+    /// the next batch, already read, was bad too (it would never have been reached).
+    /// </summary>
+    public static async Task<BulkResult> InBatchesAsync<T, TBatch>(IAsyncEnumerable<T> items, int batchSize, Func<IReadOnlyList<T>, TBatch> prepare,
+        Func<TBatch, CancellationToken, Task<BulkResult>> load, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(items);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         var total = new BulkResult(0, 0);
-        await foreach (var chunk in items.Chunk(batchSize).WithCancellation(ct))
-            total += await load(chunk, ct);
+        Task<BulkResult>? loading = null;
+        try
+        {
+            await foreach (var chunk in items.Chunk(batchSize).WithCancellation(ct))
+            {
+                var batch = prepare(chunk);
+                if (loading is not null)
+                    total += await Take(ref loading);
+                loading = load(batch, ct);
+            }
+            if (loading is not null)
+                total += await Take(ref loading);
+        }
+        catch when (loading is not null)
+        {
+            // The stream or the next batch failed while a batch was loading: that batch ends first (committed, or its
+            // own failure reported instead), so nothing is left running once the caller hears of the failure.
+            await Take(ref loading);
+            throw;
+        }
         return total;
+    }
+
+    private static Task<BulkResult> Take(ref Task<BulkResult>? loading)
+    {
+        var task = loading!;
+        loading = null;
+        return task;
     }
 }
