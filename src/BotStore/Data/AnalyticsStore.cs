@@ -77,18 +77,17 @@ public sealed class AnalyticsStore(ShardRouter shards)
     public Task<BulkResult> IngestAsync(long tenantId, IReadOnlyList<NewEvent> events, CancellationToken ct = default) =>
         LoadAsync(tenantId, CheckAll(events), ct);
 
-    private static List<(Guid Id, NewEvent Event, short Channel, string Name, string? Properties)> CheckAll(IReadOnlyList<NewEvent> events)
+    private static List<EventRow> CheckAll(IReadOnlyList<NewEvent> events)
     {
         ArgumentNullException.ThrowIfNull(events);
         return events.Select(Check).ToList();
     }
 
-    private Task<BulkResult> LoadAsync(long tenantId, List<(Guid Id, NewEvent Event, short Channel, string Name, string? Properties)> rows,
-        CancellationToken ct) =>
+    private Task<BulkResult> LoadAsync(long tenantId, List<EventRow> rows, CancellationToken ct) =>
         shards.RunAsync(tenantId, dataSource =>
             BulkCopy.LoadAsync(dataSource, tenantId, rows, token => CopyBatchAsync(dataSource, tenantId, rows, token), IncomingEvents, ct));
 
-    private static BulkCopy.TempTable<(Guid Id, NewEvent Event, short Channel, string Name, string? Properties)> IncomingEvents =>
+    private static BulkCopy.TempTable<EventRow> IncomingEvents =>
         new(CreateIncomingSql, CopyIncomingSql, WriteRowAsync, InsertSql);
 
     /// <summary>The temporary-table path for <see cref="NewEvent"/>s, for <c>bench ingest-steps</c> to time step by step.</summary>
@@ -110,7 +109,7 @@ public sealed class AnalyticsStore(ShardRouter shards)
         return await CopyBatchAsync(dataSource, tenantId, rows, ct, laps);
     }
 
-    private static async Task<int> CopyBatchAsync(NpgsqlDataSource dataSource, long tenantId, List<(Guid Id, NewEvent Event, short Channel, string Name, string? Properties)> rows,
+    private static async Task<int> CopyBatchAsync(NpgsqlDataSource dataSource, long tenantId, List<EventRow> rows,
         CancellationToken ct, BatchLaps? laps = null)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
@@ -145,7 +144,7 @@ public sealed class AnalyticsStore(ShardRouter shards)
     }
 
     // Ids strictly ascending (a client's UUIDv7s in the order it made them): no repeats, already in the COPY's order.
-    private static bool Ascending(List<(Guid Id, NewEvent Event, short Channel, string Name, string? Properties)> rows)
+    private static bool Ascending(List<EventRow> rows)
     {
         for (var i = 1; i < rows.Count; i++)
         {
@@ -155,17 +154,20 @@ public sealed class AnalyticsStore(ShardRouter shards)
         return true;
     }
 
-    private static (Guid Id, NewEvent Event, short Channel, string Name, string? Properties) Check(NewEvent e, int ord)
+    /// <summary>An event checked and ready to copy: its id (the client's or a new one) and its columns as stored.</summary>
+    private readonly record struct EventRow(Guid Id, NewEvent Event, short Channel, string Name, string? Properties);
+
+    private static EventRow Check(NewEvent e, int ord)
     {
         ArgumentNullException.ThrowIfNull(e);
         var id = e.Id ?? Uuid7.New();
         if (!Uuid7.IsVersion7(id))
             throw new BotStoreValidationException($"events[{ord}]: id {id} is not a UUIDv7 (its timestamp is the event's created_at)");
         var properties = e.Properties is { ValueKind: JsonValueKind.Undefined or JsonValueKind.Null } ? null : JsonValues.Text(e.Properties, $"events[{ord}].properties");
-        return (id, e, Rows.Value(e.Channel), Rows.Text(e.Name, $"events[{ord}].name", 200), properties);
+        return new EventRow(id, e, Rows.Value(e.Channel), Rows.Text(e.Name, $"events[{ord}].name", 200), properties);
     }
 
-    private static async Task WriteRowAsync(NpgsqlBinaryImporter w, (Guid Id, NewEvent Event, short Channel, string Name, string? Properties) r, CancellationToken ct)
+    private static async Task WriteRowAsync(NpgsqlBinaryImporter w, EventRow r, CancellationToken ct)
     {
         await w.WriteAsync(r.Id, NpgsqlDbType.Uuid, ct);
         await w.WriteAsync(Uuid7.Timestamp(r.Id), NpgsqlDbType.TimestampTz, ct);

@@ -82,33 +82,24 @@ internal static class BulkCopy
         ArgumentNullException.ThrowIfNull(items);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         var total = new BulkResult(0, 0);
-        Task<BulkResult>? loading = null;
+        var loading = Task.FromResult(total);
         try
         {
             await foreach (var chunk in items.Chunk(batchSize).WithCancellation(ct))
             {
                 var batch = prepare(chunk);
-                if (loading is not null)
-                    total += await Take(ref loading);
+                total += await loading;
                 loading = load(batch, ct);
             }
-            if (loading is not null)
-                total += await Take(ref loading);
+            return total + await loading;
         }
-        catch when (loading is not null)
+        catch
         {
             // The stream or the next batch failed while a batch was loading: that batch ends first (committed, or its
-            // own failure reported instead), so nothing is left running once the caller hears of the failure.
-            await Take(ref loading);
+            // own failure reported instead), so nothing is left running once the caller hears of the failure. When
+            // the failure was that batch's own, awaiting it again rethrows it.
+            await loading;
             throw;
         }
-        return total;
-    }
-
-    private static Task<BulkResult> Take(ref Task<BulkResult>? loading)
-    {
-        var task = loading!;
-        loading = null;
-        return task;
     }
 }
