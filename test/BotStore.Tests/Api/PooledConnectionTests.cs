@@ -52,7 +52,7 @@ public sealed class PooledConnectionTests : IAsyncLifetime
         (await attacker.PostAsJsonAsync($"/v1/bots/{world.BotId}/channels", new { channel = "web" })).Dispose();
 
         // One request per kind of failure that reaches the database: a unique key, a foreign key, a missing row,
-        // a bad state transition, text PostgreSQL refuses, a duplicate channel.
+        // a bad state transition, text PostgreSQL refuses, a duplicate channel, a bulk batch refused once its sessions are locked.
         (string Kind, Func<Task<HttpResponseMessage>> Send)[] failures =
         [
             ("unique external_id", () => attacker.PostAsJsonAsync("/v1/users", new { external_id = "taken" })),
@@ -61,6 +61,8 @@ public sealed class PooledConnectionTests : IAsyncLifetime
             ("missing session", () => attacker.PostAsJsonAsync($"/v1/sessions/{Guid.CreateVersion7()}/messages",
                 new { role = "user", content = "to nowhere" })),
             ("duplicate channel", () => attacker.PostAsJsonAsync($"/v1/bots/{world.BotId}/channels", new { channel = "web" })),
+            ("batch naming a missing session", () => attacker.PostAsJsonAsync("/v1/messages/batch",
+                new { messages = new[] { new { session_id = Guid.CreateVersion7(), role = "user", content = "to nowhere" } } })),
             ("NUL in text", () => attacker.PostAsJsonAsync("/v1/users", new { external_id = "nul\u0000here" })),
         ];
         foreach (var (kind, send) in failures)
