@@ -19,10 +19,10 @@ public sealed partial class MessageStore
 {
     /// <summary>
     /// The batch size <see cref="BulkAppendAsync(long, IAsyncEnumerable{NewMessage}, int, CancellationToken)"/> uses by
-    /// default. Each batch locks and moves every session it touches once (a non-HOT UPDATE: the covering index holds
-    /// the counters), so a stream that visits many sessions pays a session update per session per batch: 1M messages
-    /// over 20,000 sessions in turn, in batches of 20,000, moved a session for every message and loaded at 0.58x
-    /// psql <c>\copy</c>; in batches of 100,000, five messages share each update (docs/api.md, "Bulk ingest"). A batch
+    /// default. Each batch locks and moves every session it touches once, so a stream that visits many sessions pays
+    /// a session update per session per batch: 1M messages over 20,000 sessions in turn, in batches of 20,000, moved a
+    /// session for every message and loaded at 0.58x psql <c>\copy</c> (when those updates were not yet HOT:
+    /// migration 0029); in batches of 100,000, five messages share each update (docs/api.md, "Bulk ingest"). A batch
     /// is one transaction and is held in memory (about 100 MB for 100,000 messages of 500 bytes), and it holds its
     /// sessions' row locks until it commits (seconds at 100,000), so single appends to them wait that long: stream
     /// with a smaller batch into sessions that are live.

@@ -10,15 +10,16 @@ namespace BotStore.Data;
 public sealed record Session(Guid Id, Guid UserId, Guid BotId, ChannelType Channel, string? Title, int MessageCount,
     DateTimeOffset CreatedAt, DateTimeOffset LastActivityAt);
 
-/// <summary>A session as a user's session list shows it: only what idx_sessions_covering holds, so no table read.</summary>
+/// <summary>A session as a user's session list shows it.</summary>
 public sealed record SessionSummary(Guid Id, Guid UserId, string? Title, int MessageCount, DateTimeOffset CreatedAt, DateTimeOffset LastActivityAt);
 
 /// <summary>A session with its latest messages, newest first.</summary>
 public sealed record SessionDigest(SessionSummary Session, IReadOnlyList<Message> LastMessages);
 
 /// <summary>
-/// Sessions. Lists are keyset pages newest first on (created_at, id). A user's list is answered from
-/// idx_sessions_covering alone; with messages it is still one statement, whatever the number of sessions.
+/// Sessions. Lists are keyset pages newest first on (created_at, id). A user's list is one read of the user's entries
+/// in idx_sessions_covering (the counters from the heap: see 0029_hot_session_counters.sql); with messages it is still
+/// one statement, whatever the number of sessions.
 /// </summary>
 public sealed class SessionStore(ShardRouter shards)
 {
@@ -44,7 +45,7 @@ public sealed class SessionStore(ShardRouter shards)
         LIMIT $5
         """;
 
-    /// <summary>A page of a user's sessions: an index-only scan of idx_sessions_covering.</summary>
+    /// <summary>A page of a user's sessions, from idx_sessions_covering.</summary>
     internal const string ListByUserSql = $"""
         SELECT {CoveredColumns}
         FROM users u

@@ -29,6 +29,30 @@ public sealed class MessageStoreTests(TestDatabase db) : IClassFixture<TestDatab
     }
 
     [Fact]
+    public async Task Appends_and_bulk_batches_move_their_session_by_HOT_updates()
+    {
+        // Migration 0029: no session index holds the counters, so moving them writes a heap-only version of the row
+        // (no new index entry). pageinspect shows the live version's HEAP_ONLY_TUPLE bit (0x8000 in t_infomask2).
+        await db.ExecuteAsync("CREATE EXTENSION IF NOT EXISTS pageinspect");
+        const string HeapOnly = """
+            SELECT (i.t_infomask2 & 32768) <> 0
+            FROM user_sessions s,
+                 heap_page_items(get_raw_page('user_sessions', (s.ctid::text::point)[0]::int)) i
+            WHERE s.id = $1 AND i.lp = (s.ctid::text::point)[1]::int
+            """;
+        var w = await _c.NewWorldAsync();
+        Assert.False(await db.ScalarAsync<bool>(HeapOnly, w.Session.Id)); // as inserted
+        for (var i = 0; i < 20; i++)
+        {
+            await _c.SayAsync(w, $"m{i}");
+            Assert.True(await db.ScalarAsync<bool>(HeapOnly, w.Session.Id), $"append {i}");
+        }
+        await _c.Messages.BulkAppendAsync(w.TenantId, [.. Enumerable.Range(0, 5).Select(i => new NewMessage(w.Session.Id, MessageRole.User, $"b{i}"))]);
+        Assert.True(await db.ScalarAsync<bool>(HeapOnly, w.Session.Id), "bulk batch");
+        Assert.Equal(25, (await _c.Sessions.GetAsync(w.TenantId, w.Session.Id)).MessageCount);
+    }
+
+    [Fact]
     public async Task A_retried_append_returns_the_first_result_and_consumes_no_index()
     {
         var w = await _c.NewWorldAsync();

@@ -72,25 +72,21 @@ public sealed partial class QueryPlanTests(PlanDatabase plans, Xunit.Abstraction
     }
 
     [Fact]
-    public async Task A_users_sessions_are_an_index_only_scan_of_idx_sessions_covering()
+    public async Task A_users_sessions_come_from_idx_sessions_covering()
     {
         var session = plans.Sessions[123];
-        // Index-only needs the visibility map's all-visible bits, as autovacuum keeps them on a live table; another test
-        // of this class updates sessions (in a transaction rolled back), which clears them, and the planner then
-        // prefers a bitmap scan. Vacuum first, so the plan is the steady state's whatever ran before.
-        await using (var vacuum = plans.Db.DataSource.CreateCommand("VACUUM user_sessions"))
-            await vacuum.ExecuteNonQueryAsync();
+        // Not index-only since migration 0029: the counters are read from the heap, so that their updates are HOT. For
+        // a user's few sessions the planner may take them through a bitmap of the same index; either way it is one
+        // read of the user's entries in idx_sessions_covering.
         var plan = await plans.ExplainAsync(session.Tenant, SessionStore.ListByUserSql, SessionStore.ListByUserArgs(session.Tenant, session.User, null, 50));
-        var scans = plan.ScansOf("user_sessions").ToList();
-        var scan = Assert.Single(scans);
-        Assert.Equal("Index Only Scan", scan.GetProperty("Node Type").GetString());
-        Assert.Equal("idx_sessions_covering", plan.IndexOf(scan));
+        var scan = Assert.Single(plan.ScansOf("user_sessions"));
+        Assert.Equal("idx_sessions_covering", plan.AccessIndexOf(scan));
         Assert.Equal(PlanDatabase.SessionsPerUser, RowsOut(plan.Root));
 
         var digest = await plans.ExplainAsync(session.Tenant, SessionStore.ListByUserWithMessagesSql,
             [.. SessionStore.ListByUserArgs(session.Tenant, session.User, null, 50), 3]);
         var sessionScan = Assert.Single(digest.ScansOf("user_sessions"));
-        Assert.Equal(("Index Only Scan", "idx_sessions_covering"), (sessionScan.GetProperty("Node Type").GetString(), digest.IndexOf(sessionScan)));
+        Assert.Equal("idx_sessions_covering", digest.AccessIndexOf(sessionScan));
         Assert.All(digest.ScansOf("message_history").Where(Plan.Executed), s => Assert.Equal("idx_messages_session", digest.AccessIndexOf(s)));
     }
 
