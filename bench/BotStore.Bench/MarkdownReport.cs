@@ -16,6 +16,7 @@ internal static class MarkdownReport
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"- Command: `botstore bench {(report.Comparisons.Count == BenchSuite.All.Count ? "all" : string.Join(" ", report.Comparisons.Select(c => c.Name)))}" +
             $"{(o.Quick ? " --quick" : "")} --messages {Counts.Format(o.Messages)} --runs {o.Runs} --seconds {o.Seconds} --clients {string.Join(",", o.Clients)}" +
+            $"{(report.Comparisons.Any(c => c.Name == "ingest") ? $" --ingest-rows {Counts.Format(o.IngestRows)}" : "")}" +
             $"{(report.Comparisons.Any(c => c.Name == "crowd") ? $" --crowd {string.Join(",", o.Crowd)}" : "")}`");
         md.AppendLine(CultureInfo.InvariantCulture, $"- Machine: {Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024):0.#} GB, {RuntimeInformation.OSDescription}, .NET {Environment.Version}");
         md.AppendLine(CultureInfo.InvariantCulture, $"- Server: {report.ServerVersion}");

@@ -103,7 +103,7 @@ internal sealed partial class IngestComparison
     {
         await context.ExecuteAsync("DELETE FROM analytics_events WHERE tenant_id = $1", ct, tenant);
         await context.ExecuteAsync("VACUUM analytics_events", ct);
-        await CheckpointAsync(context, ct);
+        await context.CheckpointAsync(ct);
     }
 
     private static async IAsyncEnumerable<NewEvent> Stream(IReadOnlyList<NewEvent> events)

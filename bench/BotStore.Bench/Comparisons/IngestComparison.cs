@@ -136,7 +136,7 @@ internal sealed partial class IngestComparison : IComparison
         await context.ExecuteAsync("DELETE FROM message_history WHERE tenant_id = $1", ct, tenant);
         await context.ExecuteAsync("UPDATE user_sessions SET message_count = 0, last_activity_at = created_at WHERE tenant_id = $1", ct, tenant);
         await context.ExecuteAsync("VACUUM message_history, user_sessions", ct);
-        await CheckpointAsync(context, ct);
+        await context.CheckpointAsync(ct);
     }
 
     private static async Task<double> LibraryAsync(MessageStore store, long tenant, IReadOnlyList<NewMessage> messages, CancellationToken ct)
@@ -180,18 +180,6 @@ internal sealed partial class IngestComparison : IComparison
     {
         var command = $"\\copy message_history ({Copy.Messages.Columns}) FROM '{csv}' WITH (FORMAT csv)";
         return (await context.Tools.RunAsync("psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", command], Path.GetTempPath(), ct)).Elapsed.TotalSeconds;
-    }
-
-    private static async Task CheckpointAsync(BenchContext context, CancellationToken ct)
-    {
-        try
-        {
-            await context.ExecuteAsync("CHECKPOINT", ct);
-        }
-        catch (Npgsql.PostgresException ex) when (ex.SqlState == Npgsql.PostgresErrorCodes.InsufficientPrivilege)
-        {
-            // Without pg_checkpoint the runs still alternate; only the WAL state between them varies more.
-        }
     }
 
     private static async Task WriteCsvAsync(string path, IEnumerable<MessageRow> rows, CancellationToken ct)
