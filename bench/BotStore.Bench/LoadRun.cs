@@ -53,6 +53,7 @@ internal sealed record LoadRun(double Throughput, double[] LatencyMicros)
         if (pool is not null)
             await OpenOneByOneAsync(pool, clients, ct);
         var operations = await Task.WhenAll(Enumerable.Range(0, clients).Select(setUp));
+        ClientCost.Settle();
         var clock = Stopwatch.StartNew();
         var workers = operations.Select(run => Task.Run(async () =>
         {
@@ -133,6 +134,7 @@ internal sealed record LoadRun(double Throughput, double[] LatencyMicros)
     private static async Task<(LoadRun? Run, string Output)> PgbenchOnceAsync(PgTools tools, IReadOnlyList<string> scripts, int clients, TimeSpan duration,
         string mode, CancellationToken ct)
     {
+        ClientCost.Settle(); // the bench process shares the cores with pgbench too
         var dir = Directory.CreateTempSubdirectory("botstore-pgbench-");
         try
         {

@@ -50,6 +50,7 @@ internal sealed partial class IngestComparison
                 {
                     var side = (k + run) % sides.Length;
                     await ResetEventsAsync(context, tenant, ct);
+                    ClientCost.Settle();
                     var seconds = await sides[side]();
                     var stored = await context.ScalarAsync<long>("SELECT count(*) FROM analytics_events WHERE tenant_id = $1", ct, false, tenant);
                     if (stored != count)
