@@ -90,7 +90,7 @@ internal sealed partial class IngestComparison : IComparison
                 new Figure(Name, what, "rows/s", "library BulkAppendAsync", new Sample(rates[1]), "psql \\copy", new Sample(rates[0]),
                     new Target(1.0, Better.Higher),
                     $"CSV {csvBytes / 1048576.0:0} MB; psql start-up and connection alone {psqlStart.TotalMilliseconds:0} ms (inside psql's time); " +
-                    $"the bench process during the library's runs (the client's share of the two machines' cores): {libraryCost}"),
+                    $"the bench process during the library's runs (its CPU is taken from the machine's two cores): {libraryCost}"),
                 new Figure(Name, what, "rows/s", "loadgen COPY (reference)", new Sample(rates[2]), "psql \\copy", new Sample(rates[0]),
                     Note: "binary COPY straight into message_history: no id, index or time-bound checks, session counters untouched"),
                 events,

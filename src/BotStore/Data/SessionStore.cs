@@ -32,7 +32,7 @@ public sealed class SessionStore(ShardRouter shards)
     public const int MaxDigestMessages = 100;
 
     private const string Columns = "id, user_id, bot_id, channel, title, message_count, created_at, last_activity_at";
-    private const string CoveredColumns = "s.id, s.user_id, s.title, s.message_count, s.created_at, s.last_activity_at";
+    private const string SummaryColumns = "s.id, s.user_id, s.title, s.message_count, s.created_at, s.last_activity_at";
 
     // The page of the user's sessions, as a lateral join from the user so that an unknown user (no row) is told
     // from a user without sessions (one row of nulls). $3/$4: the (created_at, id) of the last row of the previous page.
@@ -47,7 +47,7 @@ public sealed class SessionStore(ShardRouter shards)
 
     /// <summary>A page of a user's sessions, from idx_sessions_covering.</summary>
     internal const string ListByUserSql = $"""
-        SELECT {CoveredColumns}
+        SELECT {SummaryColumns}
         FROM users u
         LEFT JOIN LATERAL ({UserPage}) s ON true
         WHERE u.tenant_id = $1 AND u.id = $2
@@ -56,7 +56,7 @@ public sealed class SessionStore(ShardRouter shards)
 
     /// <summary>The same page with the last $6 messages of each session, in one statement.</summary>
     internal const string ListByUserWithMessagesSql = $"""
-        SELECT {CoveredColumns}, {MessageRows.Columns}
+        SELECT {SummaryColumns}, {MessageRows.Columns}
         FROM users u
         LEFT JOIN LATERAL ({UserPage}) s ON true
         LEFT JOIN LATERAL (
