@@ -15,8 +15,11 @@ public sealed class HealthCheckTests(TestDatabase db) : IClassFixture<TestDataba
         var reports = new DatabaseReports(db.DataSource);
         var fresh = await ChecksAsync(reports);
         // duplicate_indexes too: migration 0028 dropped the seed's idx_sessions_user, which idx_sessions_covering covers.
-        foreach (var name in new[] { "partition_runway", "default_partition_rows", "invalid_indexes", "duplicate_indexes", "long_transactions", "lock_waits", "pg_stat_statements" })
+        foreach (var name in new[] { "partition_runway", "default_partition_rows", "invalid_indexes", "duplicate_indexes", "pg_stat_statements" })
             Assert.True(fresh[name].Ok, $"{name}: {fresh[name].Detail}");
+        // These two are the server's: other test classes' databases, running at once, may wait or hold a transaction.
+        foreach (var name in new[] { "long_transactions", "lock_waits" })
+            Assert.True(GreenHere(fresh[name]), $"{name}: {fresh[name].Detail}");
         var slowLog = await db.ScalarAsync<string>("SELECT setting FROM pg_settings WHERE name = 'log_min_duration_statement'");
         Assert.Equal(slowLog != "-1", fresh["slow_query_log"].Ok);
 
@@ -67,8 +70,11 @@ public sealed class HealthCheckTests(TestDatabase db) : IClassFixture<TestDataba
         await waiting;
         // The check is the server's: other databases' waits (other test classes run at once) may be listed, this one's not.
         var after = (await reports.HealthChecksAsync(thresholds)).ToDictionary(c => c.Name);
-        Assert.True(after["lock_waits"].Ok || !after["lock_waits"].Detail.Contains($"@{db.Name} (", StringComparison.Ordinal), after["lock_waits"].Detail);
+        Assert.True(GreenHere(after["lock_waits"]), after["lock_waits"].Detail);
     }
+
+    // Green, or red only for other databases of the server (its details name each as user@database).
+    private bool GreenHere(HealthCheck check) => check.Ok || !check.Detail.Contains($"@{db.Name} ", StringComparison.Ordinal);
 
     [Fact]
     public async Task Statistics_and_tenants_report_what_the_database_holds()
