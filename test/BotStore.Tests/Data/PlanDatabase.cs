@@ -191,8 +191,8 @@ public sealed class PlanDatabase : IAsyncLifetime
         return (planning, planning + Blocks(doc.RootElement[0].GetProperty("Plan")));
     }
 
-    // Each partition's index name -> the partitioned index it belongs to (the name itself for plain tables).
-    private async Task<Dictionary<string, string>> IndexRootsAsync()
+    /// <summary>Each partition's index name -> the partitioned index it belongs to (the name itself for plain tables).</summary>
+    public async Task<Dictionary<string, string>> IndexRootsAsync()
     {
         await using var cmd = _db.DataSource.CreateCommand("""
             SELECT c.relname, coalesce(pg_partition_root(c.oid), c.oid)::regclass::text

@@ -20,6 +20,29 @@ public sealed class PartitionTests(TestDatabase db) : IClassFixture<TestDatabase
             "SELECT partdefid::regclass::text FROM pg_partitioned_table WHERE partrelid = $1::regclass", table));
     }
 
+    [Fact]
+    public async Task Every_message_history_partition_counts_its_sessions_as_a_share_of_its_rows_including_later_ones()
+    {
+        // Migration 0030: column options are per table, so each partition needs its own copy of the parent's.
+        await db.ExecuteAsync("SELECT botstore_create_partition($1, $2)", "message_history", new DateOnly(2032, 2, 1));
+        var options = new Dictionary<string, string>();
+        await using (var cmd = db.DataSource.CreateCommand("""
+            SELECT c.relname, coalesce(array_to_string(a.attoptions, ','), '') FROM pg_inherits i
+            JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'session_id'
+            WHERE i.inhparent = 'message_history'::regclass
+            """))
+        await using (var reader = await cmd.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+                options[reader.GetString(0)] = reader.GetString(1);
+        }
+        Assert.Contains("message_history_2032_02", options.Keys);
+        Assert.Contains("message_history_default", options.Keys);
+        Assert.All(options, o => Assert.True(o.Value == "n_distinct=-0.05", $"{o.Key}: session_id options '{o.Value}'"));
+        Assert.Equal("n_distinct=-0.05,n_distinct_inherited=-0.05", await db.ScalarAsync<string>(
+            "SELECT array_to_string(attoptions, ',') FROM pg_attribute WHERE attrelid = 'message_history'::regclass AND attname = 'session_id'"));
+    }
+
     [Theory]
     [InlineData("message_history")]
     [InlineData("analytics_events")]
