@@ -39,7 +39,10 @@ internal sealed partial class PooledComparison : IComparison
         "against the same statement without it: the fence's cost per transaction. " +
         "PgBouncer's pool and the client counts are sized to the connections the server leaves free (the notes say how). " +
         "Planning: EXPLAIN (ANALYZE, BUFFERS) of the library's history and append calls against the plain SQL, on a server connection's " +
-        "first statement and on a warm one (median of 20 calls), planned at every call as through PgBouncer; appends rolled back.";
+        "first statement and on a warm one (median of 20 calls), planned at every call as through PgBouncer; appends rolled back. " +
+        "CPU per op: the machine's busy time (/proc/stat: every process, server, PgBouncer and client) and the bench process's, over each side's " +
+        "whole run (set-up included), divided by its operations: on a machine the clients share with the server, what a side's client spends " +
+        "is taken from the server.";
 
     public async Task<IReadOnlyList<Figure>> RunAsync(BenchContext context, CancellationToken ct)
     {
@@ -76,6 +79,7 @@ internal sealed partial class PooledComparison : IComparison
                 var plain = scripts[Prepared];
                 var names = yardsticks.Select(y => y.Item1).Concat([Pooled, Extended, Direct]).ToArray();
                 var runs = names.ToDictionary(name => name, _ => new List<LoadRun>());
+                var cpu = names.ToDictionary(name => name, _ => new List<(double Machine, double Process)>());
                 for (var run = 0; run < context.Options.Runs; run++)
                 {
                     BenchContext.Say($"pooled {what}, {n} clients, run {run + 1}/{context.Options.Runs}");
@@ -83,18 +87,24 @@ internal sealed partial class PooledComparison : IComparison
                     for (var k = 0; k < names.Length; k++)
                     {
                         var name = names[(k + run) % names.Length];
-                        runs[name].Add(await SideAsync(name, name switch
+                        var (measured, used) = await MachineCpu.MeasureAsync(() => SideAsync(name, name switch
                         {
                             Extended => () => LoadRun.PgbenchAsync(context.Tools, plain, n, duration, ct, "extended"),
                             Pooled => () => LoadRun.ClientsAsync(n, duration, pooledSide, ct, pooledSource),
                             Direct => () => LoadRun.ClientsAsync(n, duration, directSide, ct, context.DataSource),
                             _ => () => LoadRun.PgbenchAsync(context.Tools, scripts[name], n, duration, ct, "prepared"),
                         }, name == Pooled ? () => LastLines(bouncer.Log) : null));
+                        runs[name].Add(measured);
+                        if (used is not null && measured.Throughput > 0)
+                        {
+                            var operations = measured.Throughput * duration.TotalSeconds;
+                            cpu[name].Add((used.MachineSeconds * 1e6 / operations, used.ProcessSeconds * 1e6 / operations));
+                        }
                         context.DataSource.Clear();
                         pooledSource.Clear();
                     }
                 }
-                figures.AddRange(Figures($"{what}, {n} clients", runs, yardsticks.Select(y => y.Item1).ToArray()));
+                figures.AddRange(Figures($"{what}, {n} clients", runs, cpu, yardsticks.Select(y => y.Item1).ToArray()));
             }
         }
         figures.AddRange(await FenceAsync(context, sessions, duration, ct));
@@ -103,8 +113,11 @@ internal sealed partial class PooledComparison : IComparison
     }
 
     // Every side against the strongest yardstick (pgbench -M prepared, by median throughput), the target on the side
-    // through PgBouncer; a weaker yardstick is printed against the strongest, so both figures are in the report.
-    private IEnumerable<Figure> Figures(string what, Dictionary<string, List<LoadRun>> runs, string[] yardsticks)
+    // through PgBouncer; a weaker yardstick is printed against the strongest, so both figures are in the report. Then
+    // where the CPU went: the machine's per operation (server, PgBouncer and client together) against the strongest
+    // yardstick's, and the bench process's own for the library's sides.
+    private IEnumerable<Figure> Figures(string what, Dictionary<string, List<LoadRun>> runs, Dictionary<string, List<(double Machine, double Process)>> cpu,
+        string[] yardsticks)
     {
         var strongest = yardsticks.MaxBy(y => new Sample(runs[y].Select(r => r.Throughput)).Median)!;
         var sides = new[] { Pooled, Direct, Extended }.Concat(yardsticks.Where(y => y != strongest));
@@ -117,6 +130,15 @@ internal sealed partial class PooledComparison : IComparison
             yield return new Figure(Name, $"{what}: p99", "ms", side, FlatnessComparison.Ms(runs[side], r => r.P99),
                 strongest, FlatnessComparison.Ms(runs[strongest], r => r.P99));
         }
+        if (cpu.Values.Any(c => c.Count == 0))
+            yield break;
+        foreach (var side in sides)
+        {
+            yield return new Figure(Name, $"{what}: machine CPU per op", "µs", side, new Sample(cpu[side].Select(c => c.Machine)),
+                strongest, new Sample(cpu[strongest].Select(c => c.Machine)));
+        }
+        foreach (var side in new[] { Pooled, Direct })
+            yield return new Figure(Name, $"{what}: bench process CPU per op", "µs", side, new Sample(cpu[side].Select(c => c.Process)));
     }
 
     /// <summary>
