@@ -28,6 +28,10 @@ internal sealed class BenchContext : IAsyncDisposable
         _server = server;
         ConnectionString = connectionString;
         DataSource = dataSource;
+        // The library's calls and the in-process API go through a pool of their own, as `serve`'s tenant pool: the
+        // same settings without the reset (ConnectionSettings.ResetOnClose), which owner work such as the loads keeps.
+        TenantTraffic = (ConnectionSettings.TenantTraffic with { MaxConnections = 200, MinConnections = 0, ConnectionTimeoutSeconds = 30 })
+            .CreateDataSource(connectionString, "botstore-bench-tenants");
         Tools = tools;
         ServerVersion = serverVersion;
     }
@@ -36,6 +40,9 @@ internal sealed class BenchContext : IAsyncDisposable
 
     /// <summary>The scratch database, as its owner (the target's user).</summary>
     public NpgsqlDataSource DataSource { get; }
+
+    /// <summary>The scratch database for the library's tenant calls, as <c>serve</c>'s tenant pool connects.</summary>
+    public NpgsqlDataSource TenantTraffic { get; }
 
     public string ConnectionString { get; }
 
@@ -210,6 +217,7 @@ internal sealed class BenchContext : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await DataSource.DisposeAsync();
+        await TenantTraffic.DisposeAsync();
         if (!Options.Keep)
         {
             NpgsqlConnection.ClearAllPools();

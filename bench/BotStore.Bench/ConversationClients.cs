@@ -44,7 +44,7 @@ internal sealed class ConversationClients : IAsyncDisposable
         // The per-tenant limits (500 requests a second, bursts of 1,000, 32 at a time) are fairness between tenants,
         // not capacity: on a small data set (10 tenants at 100K messages) runs of 3 s or more went over them and failed
         // with 429. The bench measures what the API can serve, so its limits are far above what the clients can ask.
-        var app = ServeApp.Build(context.DataSource, new ServeOptions
+        var app = ServeApp.Build(context.TenantTraffic, new ServeOptions
         {
             Urls = $"http://127.0.0.1:{port}",
             TenantRequestsPerSecond = 1_000_000,
@@ -53,7 +53,7 @@ internal sealed class ConversationClients : IAsyncDisposable
         }, ["--Logging:LogLevel:Default=Warning"]);
         await app.StartAsync(ct);
         BenchContext.Say($"API on http://127.0.0.1:{port}");
-        return new ConversationClients(new MessageStore(context.DataSource), app, new Uri($"http://127.0.0.1:{port}/"), tokens);
+        return new ConversationClients(new MessageStore(context.TenantTraffic), app, new Uri($"http://127.0.0.1:{port}/"), tokens);
     }
 
     /// <summary>A client's history reads through <see cref="MessageStore.HistoryAsync"/>: a page of 50, newest first.</summary>

@@ -13,6 +13,13 @@ public sealed record PoolOptions
     /// <summary>The pool goes through PgBouncer in transaction mode (no reset, nothing prepared).</summary>
     public bool ThroughPgBouncer { get; init; }
 
+    /// <summary>
+    /// Reset a connection given back to the pool (<see cref="ConnectionSettings.ResetOnClose"/>): off for the tenant
+    /// pool, whose calls keep their state inside their transaction; on for the operations pool, whose session locks
+    /// it releases should a run fail to.
+    /// </summary>
+    public bool ResetOnClose { get; init; } = true;
+
     /// <summary>max_connections: Npgsql's Maximum Pool Size.</summary>
     public int MaxConnections { get; init; } = ConnectionSettings.Default.MaxConnections;
 
@@ -37,5 +44,6 @@ public sealed record PoolOptions
         IdleTimeoutSeconds = IdleTimeoutSecs,
         MaxLifetimeSeconds = MaxLifetimeSecs,
         ThroughPgBouncer = ThroughPgBouncer,
+        ResetOnClose = ResetOnClose,
     };
 }

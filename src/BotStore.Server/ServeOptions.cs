@@ -28,7 +28,7 @@ public sealed record ServeOptions
     public long MaxRequestBytes { get; init; } = 16 * 1024 * 1024;
 
     /// <summary>The pool of tenant traffic (may point at PgBouncer).</summary>
-    public PoolOptions TenantPool { get; init; } = new();
+    public PoolOptions TenantPool { get; init; } = new() { ResetOnClose = false };
 
     /// <summary>The pool of the owner's work: migrations, scheduled operations, sweeps (connects directly).</summary>
     public PoolOptions OperationsPool { get; init; } = new();

@@ -38,6 +38,8 @@ public sealed class ServeOptionsValidator : IValidateOptions<ServeOptions>
         Pool(failures, "OperationsPool", options.OperationsPool);
         if (options.OperationsPool.ThroughPgBouncer)
             failures.Add($"{S}:OperationsPool:ThroughPgBouncer must be false: scheduled operations hold session locks, which PgBouncer's transaction mode cannot keep");
+        if (!options.OperationsPool.ResetOnClose)
+            failures.Add($"{S}:OperationsPool:ResetOnClose must be true: the reset releases a session lock that a failed scheduled operation left behind");
         if (options.Sweeper.Interval <= TimeSpan.Zero)
             failures.Add($"{S}:Sweeper:Interval must be positive (got {options.Sweeper.Interval})");
         Positive(failures, "Sweeper:BatchSize", options.Sweeper.BatchSize);

@@ -38,8 +38,22 @@ public sealed record ConnectionSettings
     /// </summary>
     public int MaxAutoPrepare { get; init; } = 50;
 
+    /// <summary>
+    /// Whether a connection given back to the pool is reset before its next use. Npgsql's reset is seven statements
+    /// sent ahead of the next command (<c>CLOSE ALL</c>, <c>SET SESSION AUTHORIZATION DEFAULT</c>, <c>RESET ALL</c>,
+    /// <c>UNLISTEN *</c>, <c>pg_advisory_unlock_all()</c>, <c>DISCARD SEQUENCES</c>, <c>DISCARD TEMP</c>), each
+    /// parsed and run by the server. Only a pool whose work leaves no session state may turn it off: BotStore's tenant
+    /// traffic keeps its role, tenant, locks and temporary tables inside its transaction (it must: it may go through
+    /// PgBouncer in transaction mode), so <see cref="TenantTraffic"/> does, and a history read is one statement again.
+    /// Owner work (session advisory locks of the scheduled operations) keeps it. Off through PgBouncer either way.
+    /// </summary>
+    public bool ResetOnClose { get; init; } = true;
+
     /// <summary>The seed's values.</summary>
     public static ConnectionSettings Default { get; } = new();
+
+    /// <summary>The seed's values for a pool that carries only tenant traffic (the stores' calls): no reset.</summary>
+    public static ConnectionSettings TenantTraffic { get; } = new() { ResetOnClose = false };
 
     /// <summary>
     /// Builds a data source from a connection string or a <c>postgres://</c> URL with these settings; Npgsql logs
@@ -83,6 +97,8 @@ public sealed record ConnectionSettings
             builder.ApplicationName = applicationName;
         if (!ThroughPgBouncer && !given.Contains("maxautoprepare"))
             builder.MaxAutoPrepare = MaxAutoPrepare;
+        if (!ResetOnClose && !given.Contains("noresetonclose"))
+            builder.NoResetOnClose = true;
         if (ThroughPgBouncer)
         {
             builder.NoResetOnClose = true;

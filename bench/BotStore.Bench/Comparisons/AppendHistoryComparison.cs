@@ -83,18 +83,22 @@ internal sealed class AppendHistoryComparison : IComparison
             foreach (var name in Turn(first, run).Concat(Turn(second, run)))
             {
                 if (name is Prepared or Extended)
+                {
                     context.DataSource.Clear();
+                    context.TenantTraffic.Clear();
+                }
                 runs[name].Add(name switch
                 {
                     Prepared => await LoadRun.PgbenchAsync(context.Tools, scripts, n, duration, ct, "prepared"),
                     Extended => await LoadRun.PgbenchAsync(context.Tools, scripts, n, duration, ct, "extended"),
                     DirectSql => await LoadRun.NpgsqlAsync(context.DataSource, n, duration, (i, conn) => sql(conn, sessions, i), ct),
-                    _ => await LoadRun.ClientsAsync(n, duration, sides[name], ct, context.DataSource), // the API's pool is the same data source
+                    _ => await LoadRun.ClientsAsync(n, duration, sides[name], ct, context.TenantTraffic), // the library's and the API's pool
                 });
                 clients.CloseClients();
             }
         }
         context.DataSource.Clear();
+        context.TenantTraffic.Clear();
         return runs;
     }
 

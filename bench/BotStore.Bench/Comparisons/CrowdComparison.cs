@@ -130,7 +130,7 @@ internal sealed partial class CrowdComparison : IComparison
     // connection string: the bench's own (the target's, settings applied) already sets pool sizes and Timeout, and
     // ConnectionSettings fills in only what a connection string leaves out.
     private static NpgsqlDataSource DataSource(string connectionString, int workers, bool throughPgBouncer, string name) =>
-        (ConnectionSettings.Default with { ThroughPgBouncer = throughPgBouncer }).CreateDataSource(new NpgsqlConnectionStringBuilder(connectionString)
+        (ConnectionSettings.TenantTraffic with { ThroughPgBouncer = throughPgBouncer }).CreateDataSource(new NpgsqlConnectionStringBuilder(connectionString)
         {
             MaxPoolSize = workers,
             MinPoolSize = workers,

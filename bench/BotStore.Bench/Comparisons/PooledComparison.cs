@@ -62,7 +62,7 @@ internal sealed partial class PooledComparison : IComparison
         await using var pooledSource = (ConnectionSettings.Default with { MinConnections = 0, ThroughPgBouncer = true, ConnectionTimeoutSeconds = 30 })
             .CreateDataSource(bouncer.ConnectionString, "botstore-bench-pooled");
         var pooled = new MessageStore(new ShardRouter([new Shard(ShardRouter.DefaultShardName, pooledSource, context.DataSource)]));
-        var direct = new MessageStore(context.DataSource);
+        var direct = new MessageStore(context.TenantTraffic);
         var duration = TimeSpan.FromSeconds(context.Options.Seconds);
         var figures = new List<Figure>();
         foreach (var n in clients)
@@ -91,7 +91,7 @@ internal sealed partial class PooledComparison : IComparison
                         {
                             Extended => () => LoadRun.PgbenchAsync(context.Tools, plain, n, duration, ct, "extended"),
                             Pooled => () => LoadRun.ClientsAsync(n, duration, pooledSide, ct, pooledSource),
-                            Direct => () => LoadRun.ClientsAsync(n, duration, directSide, ct, context.DataSource),
+                            Direct => () => LoadRun.ClientsAsync(n, duration, directSide, ct, context.TenantTraffic),
                             _ => () => LoadRun.PgbenchAsync(context.Tools, scripts[name], n, duration, ct, "prepared"),
                         }, name == Pooled ? () => LastLines(bouncer.Log) : null));
                         runs[name].Add(measured);
@@ -101,6 +101,7 @@ internal sealed partial class PooledComparison : IComparison
                             cpu[name].Add((used.MachineSeconds * 1e6 / operations, used.ProcessSeconds * 1e6 / operations));
                         }
                         context.DataSource.Clear();
+                        context.TenantTraffic.Clear();
                         pooledSource.Clear();
                     }
                 }

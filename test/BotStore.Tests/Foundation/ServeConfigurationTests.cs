@@ -27,6 +27,7 @@ public sealed class ServeConfigurationTests
             ([], new() { ["BOTSTORE__TENANTPOOL__IDLETIMEOUTSECS"] = "0" }, "BotStore:TenantPool:IdleTimeoutSecs"),
             ([], new() { ["BOTSTORE__TENANTPOOL__MAXCONNECTIONS"] = "many" }, "BotStore:TenantPool:MaxConnections"),
             ([], new() { ["BOTSTORE__SWEEPER__BATCHSIZE"] = "0" }, "BotStore:Sweeper:BatchSize must be positive"),
+            ([], new() { ["BOTSTORE__OPERATIONSPOOL__RESETONCLOSE"] = "false" }, "BotStore:OperationsPool:ResetOnClose must be true"),
             ([], new() { ["BOTSTORE__SHARDFAILFAST"] = "-00:00:01" }, "BotStore:ShardFailFast must be zero or positive"),
             ([], new() { ["BOTSTORE__OPERATIONS__REINDEXSCHEDULE"] = "every sunday" }, "BotStore:Operations:ReindexSchedule 'every sunday' is not a cron expression"),
             ([], new() { ["BOTSTORE__OPERATIONS__LOCKTIMEOUTMILLISECONDS"] = "0" }, "BotStore:Operations:LockTimeoutMilliseconds must be positive (got 0)"),
@@ -63,6 +64,25 @@ public sealed class ServeConfigurationTests
         await using var dataSource = NpgsqlDataSource.Create(database);
         await using var tables = dataSource.CreateCommand("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'");
         Assert.Equal(0L, (long)(await tables.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
+    public async Task The_tenant_pool_sends_no_reset_and_the_operations_pool_resets_returned_connections()
+    {
+        // A session setting left on a returned connection shows whether the pool reset it before its next use.
+        var database = await TestCluster.CreateEmptyDatabaseAsync();
+        var options = new BotStore.Server.ServeOptions();
+        foreach (var (pool, reset) in new[] { (options.TenantPool, false), (options.OperationsPool, true) })
+        {
+            await using var dataSource = (pool.ToConnectionSettings() with { MinConnections = 0, MaxConnections = 1 }).CreateDataSource(database, "reset-check");
+            await using (var conn = await dataSource.OpenConnectionAsync())
+            await using (var set = new NpgsqlCommand("SET statement_timeout = '123s'", conn))
+                await set.ExecuteNonQueryAsync();
+            // The same server connection: the pool holds one.
+            await using (var conn = await dataSource.OpenConnectionAsync())
+            await using (var show = new NpgsqlCommand("SHOW statement_timeout", conn))
+                Assert.Equal(reset ? "0" : "123s", (string)(await show.ExecuteScalarAsync())!);
+        }
     }
 
     [Fact]
