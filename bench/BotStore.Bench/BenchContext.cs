@@ -44,6 +44,13 @@ internal sealed class BenchContext : IAsyncDisposable
     /// <summary>The scratch database for the library's tenant calls, as <c>serve</c>'s tenant pool connects.</summary>
     public NpgsqlDataSource TenantTraffic { get; }
 
+    /// <summary>Closes the idle connections of both pools, so that a side run next (pgbench, another pool) has them.</summary>
+    public void ClearPools()
+    {
+        DataSource.Clear();
+        TenantTraffic.Clear();
+    }
+
     public string ConnectionString { get; }
 
     public PgTools Tools { get; }
@@ -129,11 +136,11 @@ internal sealed class BenchContext : IAsyncDisposable
 
     /// <summary>
     /// How many clients a throughput run may open now: max_connections less the superuser's reserve, the
-    /// connections already open (the bench's own included) and a margin of 4. The bench's pool is emptied first.
+    /// connections already open (the bench's own included) and a margin of 4. The bench's pools are emptied first.
     /// </summary>
     public async Task<(int Allowed, int MaxConnections)> ClientsAllowedAsync(CancellationToken ct)
     {
-        DataSource.Clear();
+        ClearPools();
         var max = await ScalarAsync<int>("SELECT current_setting('max_connections')::int", ct);
         var free = await ScalarAsync<int>("""
             SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int

@@ -83,10 +83,7 @@ internal sealed class AppendHistoryComparison : IComparison
             foreach (var name in Turn(first, run).Concat(Turn(second, run)))
             {
                 if (name is Prepared or Extended)
-                {
-                    context.DataSource.Clear();
-                    context.TenantTraffic.Clear();
-                }
+                    context.ClearPools();
                 runs[name].Add(name switch
                 {
                     Prepared => await LoadRun.PgbenchAsync(context.Tools, scripts, n, duration, ct, "prepared"),
@@ -97,8 +94,7 @@ internal sealed class AppendHistoryComparison : IComparison
                 clients.CloseClients();
             }
         }
-        context.DataSource.Clear();
-        context.TenantTraffic.Clear();
+        context.ClearPools();
         return runs;
     }
 

@@ -100,8 +100,7 @@ internal sealed partial class PooledComparison : IComparison
                             var operations = measured.Throughput * duration.TotalSeconds;
                             cpu[name].Add((used.MachineSeconds * 1e6 / operations, used.ProcessSeconds * 1e6 / operations));
                         }
-                        context.DataSource.Clear();
-                        context.TenantTraffic.Clear();
+                        context.ClearPools();
                         pooledSource.Clear();
                     }
                 }
