@@ -24,10 +24,21 @@ internal sealed class MetricsRegistry : IDisposable
         {
             Registry = Registry,
             MetricFactory = Factory, // the default is the process-wide factory, whatever Registry says
-            InstrumentFilterPredicate = instrument => instrument.Meter.Name == "Npgsql",
+            InstrumentFilterPredicate = Published,
             ResolveHistogramBuckets = _ => LatencyBuckets,
         });
     }
+
+    /// <summary>
+    /// Npgsql's instruments, less the three it updates on every socket read, every flush and every command start and
+    /// end (bytes read, bytes written, commands executing). The adapter looks each measurement's labels up and leases
+    /// the series under a lock, for every measurement of every data source in the process: with them, the adapter
+    /// had 7% of the CPU samples of a process reading history pages (perf, 2026-12-03). The duration histogram still
+    /// counts every command and the failed counter every failure.
+    /// </summary>
+    internal static bool Published(Instrument instrument) =>
+        instrument.Meter.Name == "Npgsql" && instrument.Name is not (
+            "db.client.operation.npgsql.bytes_read" or "db.client.operation.npgsql.bytes_written" or "db.client.operation.npgsql.executing");
 
     /// <summary>The registry <c>/metrics</c> exports.</summary>
     public CollectorRegistry Registry { get; }

@@ -106,6 +106,9 @@ public sealed class AdminAndMetricsApiTests(TestDatabase db) : IClassFixture<Tes
         // Database latency is a real histogram too (Npgsql's command durations, through prometheus-net's meter adapter).
         Assert.Contains("# TYPE npgsql_db_client_operation_duration histogram", lines);
         Assert.Contains(lines, l => l.StartsWith("npgsql_db_client_operation_duration_bucket{", StringComparison.Ordinal) && l.Contains("le=\"0.005\"", StringComparison.Ordinal));
+        // Not the counters Npgsql updates on every socket read, flush and command start and end (MetricsRegistry.Published).
+        Assert.DoesNotContain(lines, l => l.StartsWith("npgsql_db_client_operation_npgsql_bytes_", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, l => l.StartsWith("npgsql_db_client_operation_npgsql_executing", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("botstore_table_total_bytes{shard=\"default\",table=\"message_history\",kind=\"partitioned\"} ", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("botstore_index_bytes{shard=\"default\",index=\"idx_messages_session\",table=\"message_history\"} ", StringComparison.Ordinal));
         Assert.Contains("botstore_partition_runway_months{shard=\"default\",table=\"message_history\"} 4", lines);
