@@ -21,6 +21,7 @@ internal sealed class BenchContext : IAsyncDisposable
     private readonly NpgsqlDataSource _server;
     private readonly DateTimeOffset _until = new(DateTime.UtcNow.Date, TimeSpan.Zero);
     private readonly List<string> _notes = [];
+    private readonly HashSet<string> _warm = [];
 
     private BenchContext(BenchOptions options, NpgsqlDataSource server, string connectionString, NpgsqlDataSource dataSource, PgTools tools, string serverVersion)
     {
@@ -65,6 +66,12 @@ internal sealed class BenchContext : IAsyncDisposable
 
     /// <summary>Progress lines for the person watching.</summary>
     public static void Say(string line) => Console.Error.WriteLine($"bench: {line}");
+
+    /// <summary>
+    /// True the first time a .NET side is named, when it should run untimed for <see cref="BenchOptions.WarmUp"/>
+    /// before it is timed; compiled code stays compiled, so a later client count of the same side needs none.
+    /// </summary>
+    public bool NeedsWarmUp(string side) => _warm.Add(side);
 
     public void Note(string line)
     {

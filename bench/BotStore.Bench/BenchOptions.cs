@@ -20,6 +20,15 @@ internal sealed record BenchOptions(long Messages, bool Quick, int Runs, double 
 
     public const long QuickMessages = 100_000;
 
+    /// <summary>
+    /// How long each .NET side runs untimed before its first timed run (1 s with --quick, else 8 s). The runtime
+    /// compiles hot code in tiers, in the background: on this machine's two cores, shared with the server, a cold
+    /// library history side (8 clients) read 1,000-1,600 pages/s in its first second and reached its steady 6,000-7,000
+    /// only after 6 to 10 s, most of a 10 s run: its first run was the slow one of each pair (spreads of 23-36%).
+    /// pgbench has nothing to warm.
+    /// </summary>
+    public TimeSpan WarmUp => TimeSpan.FromSeconds(Quick ? 1 : 8);
+
     /// <summary>The data set's shape for a number of messages: 100 messages per user, 100 users per tenant.</summary>
     public static Tooling.LoadGeneration.LoadOptions LoadShape(long messages, long seed, DateTimeOffset until) => new()
     {

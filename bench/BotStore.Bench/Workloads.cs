@@ -90,6 +90,9 @@ internal static class Workloads
         var duration = TimeSpan.FromSeconds(context.Options.Seconds);
         var scripts = sessions.Select(script).ToArray();
         var (npgsql, pgbench) = (new List<LoadRun>(), new List<LoadRun>());
+        // The .NET side runs untimed before its first timed run (BenchOptions.WarmUp says why).
+        if (context.NeedsWarmUp($"Npgsql {what}"))
+            _ = await LoadRun.NpgsqlAsync(context.DataSource, clients, context.Options.WarmUp, (i, conn) => operation(conn, sessions, i), ct);
         for (var run = 0; run < context.Options.Runs; run++)
         {
             BenchContext.Say($"{what}, {clients} clients, run {run + 1}/{context.Options.Runs}");

@@ -20,7 +20,7 @@ internal sealed class AppendHistoryComparison : IComparison
         "each side against pgbench -M prepared running the existing scripts (one CTE append: bump the session's message_count, insert the message; " +
         "history: SELECT ... LIMIT 50 on message_history; parsed once per connection, planned once when PostgreSQL keeps the generic plan: the best " +
         "PostgreSQL itself does with that SQL), with pgbench -M extended (parsed and planned at every execution) printed beside it as a ratio to -M prepared; " +
-        "every side's runs alternating with the others'. Clients are capped to what the server's max_connections leaves free (the report says so). " +
+        "every side's runs alternating with the others', each .NET side run untimed for the warm-up (8 s, 1 s with --quick: tiered compilation) before its first run. Clients are capped to what the server's max_connections leaves free (the report says so). " +
         "library = MessageStore.AppendAsync / MessageStore.HistoryAsync from N concurrent tasks (one round trip each, as botstore_app under " +
         "row-level security; the append also checks the id and the session's time bounds, the history joins the session); " +
         "API = POST / GET /v1/sessions/{id}/messages on an in-process Kestrel (ServeApp on 127.0.0.1) from N concurrent tasks, " +
@@ -76,6 +76,15 @@ internal sealed class AppendHistoryComparison : IComparison
         var onPool = sides.Keys.Append(DirectSql).ToArray();
         string[] pgbench = [Prepared, Extended];
         var runs = onPool.Concat(pgbench).ToDictionary(name => name, _ => new List<LoadRun>());
+        // Every .NET side runs untimed before its first timed run (BenchOptions.WarmUp says why).
+        foreach (var name in onPool.Where(name => context.NeedsWarmUp($"{what}: {name}")))
+        {
+            BenchContext.Say($"{what}, {n} clients: warming up {name}, {context.Options.WarmUp.TotalSeconds:0} s, untimed");
+            _ = name == DirectSql
+                ? await LoadRun.NpgsqlAsync(context.DataSource, n, context.Options.WarmUp, (i, conn) => sql(conn, sessions, i), ct)
+                : await LoadRun.ClientsAsync(n, context.Options.WarmUp, sides[name], ct, context.TenantTraffic);
+            clients.CloseClients();
+        }
         for (var run = 0; run < context.Options.Runs; run++)
         {
             BenchContext.Say($"{what}, {n} clients, run {run + 1}/{context.Options.Runs}");

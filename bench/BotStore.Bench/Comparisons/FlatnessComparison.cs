@@ -11,7 +11,7 @@ internal sealed class FlatnessComparison : IComparison
 
     public string Description =>
         $"Session-history p99 (the history SQL, {Clients} clients, {Workloads.SessionCount} sessions) with the data set at a tenth of --messages and at --messages (the same sessions, picked at a tenth), " +
-        "each through Npgsql and through pgbench. Ratio = p99 at full size / p99 at a tenth; target ≤ 1.5x.";
+        "each through Npgsql (run untimed for the warm-up first: 8 s, 1 s with --quick) and through pgbench. Ratio = p99 at full size / p99 at a tenth; target ≤ 1.5x.";
 
     public async Task<IReadOnlyList<Figure>> RunAsync(BenchContext context, CancellationToken ct)
     {

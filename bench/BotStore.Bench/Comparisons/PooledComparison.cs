@@ -32,7 +32,7 @@ internal sealed partial class PooledComparison : IComparison
         "the append and history SQL directly (the best PostgreSQL does with that SQL), and for the history also the library's own statements " +
         "(scope + botstore_session_history, one pipeline, as the store sends them): every side against the stronger of the two, the other printed " +
         "against it; with pgbench -M extended (parsed and planned at every execution, as any statement through PgBouncer 1.18 is) beside them; " +
-        "the sides' order turns from run to run. The history reads 128 sessions no bench append wrote to (appends stretch a session to today, and " +
+        "the sides' order turns from run to run; both library sides run untimed for the warm-up (8 s, 1 s with --quick: tiered compilation) first. The history reads 128 sessions no bench append wrote to (appends stretch a session to today, and " +
         "the plain SQL, bounded from below only, then reads every month since its start); the appends go to the append comparison's 128. " +
         "Target: via PgBouncer ≥ 0.8x. " +
         "Fence: pgbench -M prepared running the tenant scope statement with botstore_enter_tenant (shared advisory lock + fence probe) " +
@@ -80,6 +80,16 @@ internal sealed partial class PooledComparison : IComparison
                 var names = yardsticks.Select(y => y.Item1).Concat([Pooled, Extended, Direct]).ToArray();
                 var runs = names.ToDictionary(name => name, _ => new List<LoadRun>());
                 var cpu = names.ToDictionary(name => name, _ => new List<(double Machine, double Process)>());
+                // Both library sides run untimed before their first timed run (BenchOptions.WarmUp says why), outside
+                // the CPU measurement.
+                if (context.NeedsWarmUp($"pooled {what}"))
+                {
+                    BenchContext.Say($"pooled {what}, {n} clients: warming up the library sides, {context.Options.WarmUp.TotalSeconds:0} s each, untimed");
+                    _ = await LoadRun.ClientsAsync(n, context.Options.WarmUp, pooledSide, ct, pooledSource);
+                    _ = await LoadRun.ClientsAsync(n, context.Options.WarmUp, directSide, ct, context.TenantTraffic);
+                    context.ClearPools();
+                    pooledSource.Clear();
+                }
                 for (var run = 0; run < context.Options.Runs; run++)
                 {
                     BenchContext.Say($"pooled {what}, {n} clients, run {run + 1}/{context.Options.Runs}");
