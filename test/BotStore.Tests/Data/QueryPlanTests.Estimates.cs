@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Npgsql;
+using static BotStore.Tests.Infrastructure.TestSql;
 
 namespace BotStore.Tests.Data;
 
@@ -59,17 +60,5 @@ public sealed partial class QueryPlanTests
         {
             await ExecuteAsync(conn, $"RESET default_statistics_target; ANALYZE {partition}");
         }
-    }
-
-    private static async Task ExecuteAsync(NpgsqlConnection conn, string sql)
-    {
-        await using var cmd = new NpgsqlCommand(sql, conn);
-        await cmd.ExecuteNonQueryAsync();
-    }
-
-    private static async Task<T> ScalarAsync<T>(NpgsqlConnection conn, string sql)
-    {
-        await using var cmd = new NpgsqlCommand(sql, conn);
-        return (T)(await cmd.ExecuteScalarAsync())!;
     }
 }

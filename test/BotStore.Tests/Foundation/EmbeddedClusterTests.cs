@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using BotStore.Tooling.Embedded;
 using BotStore.Tests.Infrastructure;
 using Npgsql;
+using static BotStore.Tests.Infrastructure.TestSql;
 
 namespace BotStore.Tests.Foundation;
 
@@ -192,19 +193,6 @@ public sealed class EmbeddedClusterTests(InitializedDataFolder data) : IClassFix
     {
         var ex = await Assert.ThrowsAnyAsync<NpgsqlException>(() => ScalarAsync<int>(connectionString, "SELECT 1"));
         Assert.IsType<SocketException>(ex.InnerException);
-    }
-
-    private static Task ExecuteAsync(EmbeddedPostgres cluster, string sql) => ScalarAsync<object>(cluster.ConnectionString, sql);
-
-    private static Task<T> ScalarAsync<T>(EmbeddedPostgres cluster, string sql) => ScalarAsync<T>(cluster.ConnectionString, sql);
-
-    // Unpooled: these servers stop between statements, and a pooled connection would outlive its server.
-    private static async Task<T> ScalarAsync<T>(string connectionString, string sql)
-    {
-        await using var conn = new NpgsqlConnection(connectionString + ";Pooling=false");
-        await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand(sql, conn);
-        return (T)(await cmd.ExecuteScalarAsync())!;
     }
 
     private static async Task ChownAsync(string user, string path)

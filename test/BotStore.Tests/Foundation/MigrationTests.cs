@@ -1,6 +1,7 @@
 using BotStore.Schema;
 using BotStore.Tests.Infrastructure;
 using Npgsql;
+using static BotStore.Tests.Infrastructure.TestSql;
 
 namespace BotStore.Tests.Foundation;
 
@@ -137,11 +138,5 @@ public sealed class MigrationTests
         {
             await TestCluster.DropDatabaseAsync(cs);
         }
-    }
-
-    private static async Task<T> ScalarAsync<T>(NpgsqlDataSource ds, string sql)
-    {
-        await using var cmd = ds.CreateCommand(sql);
-        return (T)(await cmd.ExecuteScalarAsync())!;
     }
 }

@@ -2,6 +2,7 @@ using BotStore.Data;
 using BotStore.Schema;
 using BotStore.Tests.Infrastructure;
 using Npgsql;
+using static BotStore.Tests.Infrastructure.TestSql;
 
 namespace BotStore.Tests.Foundation;
 
@@ -64,11 +65,5 @@ public sealed class TenantNameTests(TestDatabase db) : IClassFixture<TestDatabas
         {
             await TestCluster.DropDatabaseAsync(cs);
         }
-    }
-
-    private static async Task<T> ScalarAsync<T>(NpgsqlDataSource ds, string sql)
-    {
-        await using var cmd = ds.CreateCommand(sql);
-        return (T)(await cmd.ExecuteScalarAsync())!;
     }
 }

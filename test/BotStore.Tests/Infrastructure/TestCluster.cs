@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using BotStore.Tooling.Embedded;
 using BotStore.Schema;
 using Npgsql;
+using static BotStore.Tests.Infrastructure.TestSql;
 
 [assembly: System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 
@@ -130,13 +131,5 @@ public static class TestCluster
         {
             TemplateLock.Release();
         }
-    }
-
-    private static async Task ExecuteAsync(string connectionString, string sql)
-    {
-        await using var conn = new NpgsqlConnection(connectionString + ";Pooling=false");
-        await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand(sql, conn);
-        await cmd.ExecuteNonQueryAsync();
     }
 }

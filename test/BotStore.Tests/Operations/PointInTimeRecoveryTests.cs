@@ -5,6 +5,7 @@ using BotStore.Tests.Infrastructure;
 using BotStore.Tooling.Embedded;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
+using static BotStore.Tests.Infrastructure.TestSql;
 
 namespace BotStore.Tests.Operations;
 
@@ -101,15 +102,5 @@ public sealed class PointInTimeRecoveryTests
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("restore needs --data-dir NEW", result.Stderr, StringComparison.Ordinal);
         Assert.Single(result.Stderr.Trim().Split('\n'));
-    }
-
-    private static Task ExecuteAsync(string connectionString, string sql) => ScalarAsync<object>(connectionString, sql);
-
-    private static async Task<T> ScalarAsync<T>(string connectionString, string sql)
-    {
-        await using var conn = new NpgsqlConnection(connectionString + ";Pooling=false");
-        await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand(sql, conn);
-        return (T)(await cmd.ExecuteScalarAsync())!;
     }
 }

@@ -1,4 +1,5 @@
 using BotStore.Tests.Infrastructure;
+using static BotStore.Tests.Infrastructure.TestSql;
 
 namespace BotStore.Tests.Scale;
 
@@ -27,7 +28,7 @@ public sealed class BenchTests
                 Assert.Contains($"| {comparison} |", text, StringComparison.Ordinal);
             Assert.DoesNotContain("FAILED", text, StringComparison.Ordinal);
             Assert.Single(Directory.GetFiles(output, "*.png"));
-            Assert.DoesNotContain(scratch, await ScalarAsync(server.ConnectionString, "SELECT string_agg(datname, ',') FROM pg_database"), StringComparison.Ordinal);
+            Assert.DoesNotContain(scratch, await ScalarAsync<string>(server.ConnectionString, "SELECT string_agg(datname, ',') FROM pg_database"), StringComparison.Ordinal);
         }
         finally
         {
@@ -43,12 +44,12 @@ public sealed class BenchTests
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("--clients", result.Stderr, StringComparison.Ordinal);
         Assert.Single(result.Stderr.Trim().Split('\n'));
-        Assert.DoesNotContain("bench_never", await ScalarAsync(server.ConnectionString, "SELECT string_agg(datname, ',') FROM pg_database"), StringComparison.Ordinal);
+        Assert.DoesNotContain("bench_never", await ScalarAsync<string>(server.ConnectionString, "SELECT string_agg(datname, ',') FROM pg_database"), StringComparison.Ordinal);
 
         var skip = await Infrastructure.Cli.RunAsync(["bench", "all", "--skip", "convert,nosuch", "--database", server.ConnectionString, "--scratch-db", "bench_never"]);
         Assert.Equal(1, skip.ExitCode);
         Assert.Equal("botstore: --skip: no comparison is named 'nosuch'", Assert.Single(skip.Stderr.Trim().Split('\n')).Split(" (there are")[0]);
-        Assert.DoesNotContain("bench_never", await ScalarAsync(server.ConnectionString, "SELECT string_agg(datname, ',') FROM pg_database"), StringComparison.Ordinal);
+        Assert.DoesNotContain("bench_never", await ScalarAsync<string>(server.ConnectionString, "SELECT string_agg(datname, ',') FROM pg_database"), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -79,12 +80,5 @@ public sealed class BenchTests
         Assert.Contains("| messages, direct step: binary COPY into message_history |", steps.Stdout, StringComparison.Ordinal);
         Assert.Contains("| events, direct step: binary COPY into analytics_events |", steps.Stdout, StringComparison.Ordinal);
         Assert.Contains("| events: plain multi-row INSERT", steps.Stdout, StringComparison.Ordinal);
-    }
-
-    private static async Task<string> ScalarAsync(string connectionString, string sql)
-    {
-        await using var dataSource = Npgsql.NpgsqlDataSource.Create(connectionString);
-        await using var cmd = dataSource.CreateCommand(sql);
-        return (string)(await cmd.ExecuteScalarAsync())!;
     }
 }
