@@ -36,7 +36,7 @@ internal sealed class MetricsRegistry : IDisposable
     /// had 7% of the CPU samples of a process reading history pages (perf, 2026-12-03). The duration histogram still
     /// counts every command and the failed counter every failure.
     /// </summary>
-    internal static bool Published(Instrument instrument) =>
+    private static bool Published(Instrument instrument) =>
         instrument.Meter.Name == "Npgsql" && instrument.Name is not (
             "db.client.operation.npgsql.bytes_read" or "db.client.operation.npgsql.bytes_written" or "db.client.operation.npgsql.executing");
 
