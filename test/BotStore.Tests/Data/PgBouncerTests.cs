@@ -112,7 +112,7 @@ public sealed class PgBouncerTests(TestDatabase db) : IClassFixture<TestDatabase
             "gb_shard1 = host=shard1.db port=5432 dbname=gb", "gb_shard2 = host=shard2.db port=5432 dbname=gb",
             "listen_port = 6432", "listen_addr = *", "auth_type = md5", "auth_file = /etc/pgbouncer/userlist.txt",
             "pool_mode = transaction", "max_client_conn = 10000", "listen_backlog = 4096", "default_pool_size = 50", "min_pool_size = 10",
-            "reserve_pool_size = 25", "reserve_pool_timeout = 3", "server_connect_timeout = 3", "server_idle_timeout = 600",
+            "reserve_pool_size = 25", "reserve_pool_timeout = 3", "pkt_buf = 32768", "server_connect_timeout = 3", "server_idle_timeout = 600",
             "server_lifetime = 3600", "client_idle_timeout = 0",
         })
         {
