@@ -21,6 +21,12 @@ internal sealed record BenchOptions(long Messages, bool Quick, int Runs, double 
     public const long QuickMessages = 100_000;
 
     /// <summary>
+    /// The server on half of this machine's cores, the bench and its tools on the other half, as when the clients run
+    /// on machines of their own (<see cref="CoreSplit"/>).
+    /// </summary>
+    public bool SplitCores { get; init; }
+
+    /// <summary>
     /// How long each .NET side runs untimed before its first timed run (1 s with --quick, else 8 s). The runtime
     /// compiles hot code in tiers, in the background: on this machine's two cores, shared with the server, a cold
     /// library history side (8 clients) read 1,000-1,600 pages/s in its first second and reached its steady 6,000-7,000

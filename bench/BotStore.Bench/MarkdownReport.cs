@@ -17,7 +17,7 @@ internal static class MarkdownReport
         md.AppendLine(CultureInfo.InvariantCulture, $"- Command: `botstore bench {(report.Comparisons.Count == BenchSuite.All.Count ? "all" : string.Join(" ", report.Comparisons.Select(c => c.Name)))}" +
             $"{(o.Quick ? " --quick" : "")} --messages {Counts.Format(o.Messages)} --runs {o.Runs} --seconds {o.Seconds} --clients {string.Join(",", o.Clients)}" +
             $"{(report.Comparisons.Any(c => c.Name == "ingest") ? $" --ingest-rows {Counts.Format(o.IngestRows)}" : "")}" +
-            $"{(report.Comparisons.Any(c => c.Name == "crowd") ? $" --crowd {string.Join(",", o.Crowd)}" : "")}`");
+            $"{(report.Comparisons.Any(c => c.Name == "crowd") ? $" --crowd {string.Join(",", o.Crowd)}" : "")}{(o.SplitCores ? " --split-cores" : "")}`");
         md.AppendLine(CultureInfo.InvariantCulture, $"- Machine: {Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024):0.#} GB, {RuntimeInformation.OSDescription}, .NET {Environment.Version}");
         md.AppendLine(CultureInfo.InvariantCulture, $"- Server: {report.ServerVersion}");
         md.AppendLine(CultureInfo.InvariantCulture, $"- Took {report.Elapsed.TotalMinutes:0.0} min. Each figure is the median of {o.Runs} runs; \"spread\" is (max - min) / median over them; sizes are exact (one measurement).");
@@ -41,7 +41,8 @@ internal static class MarkdownReport
             md.AppendLine();
         }
         var notes = report.Figures.Where(f => f.Note is not null).ToList();
-        if (notes.Count > 0)
+        // The run's own notes (what was loaded, how clients were capped, the core split) even when no figure has one.
+        if (notes.Count > 0 || report.Notes.Count > 0)
         {
             md.AppendLine("## Details");
             md.AppendLine();

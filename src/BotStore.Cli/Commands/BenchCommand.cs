@@ -20,6 +20,10 @@ internal static class BenchCommand
     private static readonly Option<string> Scratch = new("--scratch-db") { Description = "scratch database created on the target server (default botstore_bench)", DefaultValueFactory = _ => "botstore_bench" };
     private static readonly Option<bool> Keep = new("--keep") { Description = "keep the scratch database; the next run with the same sizes reuses its data" };
     private static readonly Option<string?> CrowdOption = new("--crowd") { Description = "workers of bench crowd, connected at once (default 2000, 100 with --quick; e.g. 2000,10000)" };
+    private static readonly Option<bool> SplitCores = new("--split-cores")
+    {
+        Description = "the server (on this machine) on half of the cores, the bench with its pgbench and PgBouncer on the other half, as when clients run on machines of their own; the cores are given back after the run",
+    };
     private static readonly Option<string?> Remark = new("--note") { Description = "a remark for the report (e.g. the machine was busy)" };
     private static readonly Option<string?> Skip = new("--skip") { Description = "comparisons to leave out, comma-separated (e.g. convert, whose 10M run takes half an hour on its own)" };
 
@@ -47,7 +51,7 @@ internal static class BenchCommand
     {
         var bench = new Command("bench", "Run the benchmark suite (or one comparison) on a scratch database and write bench/results/<date>-<host>.md and a PNG chart of the ratios.");
         // The suite's options belong to the suite's verbs only (not to move or pgbench-scripts, whose help they cluttered).
-        Option[] suite = [Messages, Quick, Runs, Seconds, IngestRows, Clients, CrowdOption, Out, Scratch, Keep, Remark];
+        Option[] suite = [Messages, Quick, Runs, Seconds, IngestRows, Clients, CrowdOption, SplitCores, Out, Scratch, Keep, Remark];
         var all = new Command("all", "Every comparison, in one run.") { Skip };
         all.Runs((parseResult, ct) => RunAsync(parseResult, Selected(parseResult.GetValue(Skip)), ct));
         bench.Subcommands.Add(WithSuiteOptions(all, suite));
@@ -134,7 +138,12 @@ internal static class BenchCommand
         BenchContext.Say($"target {target.Description}; scratch database {options.ScratchDatabase}; {Counts.Format(options.Messages)} messages, {options.Runs} runs");
         BenchReport report;
         await using (var context = await BenchContext.CreateAsync(options, target.DataSource, target.ConnectionString, ct))
+        {
+            await using var split = options.SplitCores ? await CoreSplit.ApplyAsync(target.DataSource, ct) : null;
+            if (split is not null)
+                context.Note($"--split-cores: the server on CPU {split.ServerCpus}, the bench with its pgbench, psql and PgBouncer on CPU {split.ClientCpus}, for the whole run (loads included)");
             report = await BenchSuite.RunAsync(context, comparisons, parseResult.GetValue(Remark), ct);
+        }
 
         Directory.CreateDirectory(options.OutputDirectory);
         // One comparison's report is named after it, so it does not replace the day's full report (bench all).
@@ -180,6 +189,7 @@ internal static class BenchCommand
         return new BenchOptions(messages, quick, runs, seconds, ingest, clients, parseResult.GetValue(Out)!, parseResult.GetValue(Scratch)!, parseResult.GetValue(Keep))
         {
             Crowd = crowd,
+            SplitCores = parseResult.GetValue(SplitCores),
         };
     }
 

@@ -1,4 +1,5 @@
 using BotStore.Tests.Infrastructure;
+using BotStore.Tooling.Embedded;
 using static BotStore.Tests.Infrastructure.TestSql;
 
 namespace BotStore.Tests.Scale;
@@ -34,6 +35,51 @@ public sealed class BenchTests
         {
             Directory.Delete(output, recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task Split_cores_pins_the_server_and_the_bench_apart_for_the_run_and_gives_the_cores_back()
+    {
+        // A cluster of its own: the split pins every backend of the server it measures, which would slow the tests
+        // that share the common cluster.
+        var folder = TestCluster.NewTempFolder("botstore-split");
+        var output = Path.Combine(folder, "out");
+        try
+        {
+            await using var server = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions
+            {
+                DataDirectory = Path.Combine(folder, "pg"), Port = TestCluster.FreePort(), SharedBuffers = "32MB", MaxConnections = 40,
+            });
+            var before = await ServerCoresAsync(server.ConnectionString);
+            var result = await Infrastructure.Cli.RunAsync(
+                ["bench", "brin", "--quick", "--messages", "5K", "--runs", "1", "--split-cores", "--database", server.ConnectionString, "--out", output],
+                timeout: TimeSpan.FromMinutes(5));
+            if (Environment.ProcessorCount < 2)
+            {
+                Assert.Equal(1, result.ExitCode);
+                Assert.Contains("--split-cores", Assert.Single(result.Stderr.Trim().Split('\n')), StringComparison.Ordinal);
+                return;
+            }
+            Assert.True(result.ExitCode == 0, result.Stderr);
+            var report = await File.ReadAllTextAsync(Assert.Single(Directory.GetFiles(output, "*.md")));
+            Assert.Contains("--split-cores`", report, StringComparison.Ordinal);
+            Assert.Contains("--split-cores: the server on CPU 0", report, StringComparison.Ordinal);
+            // The postmaster has its cores back, and so has a backend it forks now.
+            Assert.Equal(before, await ServerCoresAsync(server.ConnectionString));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    // The cores of a new backend and of the postmaster that forked it, from /proc (the cluster runs on this machine).
+    private static async Task<string> ServerCoresAsync(string connectionString)
+    {
+        var backend = await ScalarAsync<int>(connectionString, "SELECT pg_backend_pid()");
+        string Field(int pid, string name) => File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith(name + ":", StringComparison.Ordinal))[(name.Length + 1)..].Trim();
+        var postmaster = int.Parse(Field(backend, "PPid"), System.Globalization.CultureInfo.InvariantCulture);
+        return $"postmaster {Field(postmaster, "Cpus_allowed_list")}, backend {Field(backend, "Cpus_allowed_list")}";
     }
 
     [Fact]
