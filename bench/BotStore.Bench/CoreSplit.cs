@@ -13,24 +13,11 @@ namespace BotStore.Bench;
 /// throughput twice over. Both sides of every comparison run under the same split, so ratios stay side by side.
 /// Linux only, and only for a server on this machine that this user (or root) may pin: <c>taskset</c> does it.
 /// </summary>
-internal sealed class CoreSplit : IAsyncDisposable
+internal sealed class CoreSplit(int postmaster, string serverWas, string clientWas, string serverCpus, string clientCpus) : IAsyncDisposable
 {
-    private readonly int _postmaster;
-    private readonly string _serverWas;
-    private readonly string _clientWas;
+    public string ServerCpus { get; } = serverCpus;
 
-    private CoreSplit(int postmaster, string serverWas, string clientWas, string serverCpus, string clientCpus)
-    {
-        _postmaster = postmaster;
-        _serverWas = serverWas;
-        _clientWas = clientWas;
-        ServerCpus = serverCpus;
-        ClientCpus = clientCpus;
-    }
-
-    public string ServerCpus { get; }
-
-    public string ClientCpus { get; }
+    public string ClientCpus { get; } = clientCpus;
 
     public static async Task<CoreSplit> ApplyAsync(NpgsqlDataSource server, CancellationToken ct)
     {
@@ -39,28 +26,38 @@ internal sealed class CoreSplit : IAsyncDisposable
         var clientWas = CpusAllowed(Environment.ProcessId)!;
         var cpus = Expand(clientWas);
         if (cpus.Count < 2)
-            throw new BotStoreValidationException($"--split-cores: this process may use {cpus.Count} core (CPUs {clientWas}); splitting needs two or more");
+            throw new BotStoreValidationException($"--split-cores: this process may use one core (CPU {clientWas}); splitting needs two or more");
         await using var cmd = server.CreateCommand("SELECT pg_backend_pid(), host(inet_server_addr())");
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);
         var (backend, address) = (reader.GetInt32(0), reader.IsDBNull(1) ? null : reader.GetString(1));
         // A unix socket gives no address; a TCP connection must be to this machine's loopback.
-        if ((address is not null && !IPAddress.IsLoopback(IPAddress.Parse(address))) || ProcessName(backend) != "postgres")
-            throw new BotStoreValidationException($"--split-cores: the server is not on this machine (connected to {address ?? "a unix socket"}, backend {backend} is not a postgres process here)");
+        if (address is not null && !IPAddress.IsLoopback(IPAddress.Parse(address)))
+            throw new BotStoreValidationException($"--split-cores: the server must run on this machine, and it answers at {address}");
+        if (ProcessName(backend) != "postgres")
+            throw new BotStoreValidationException($"--split-cores: the server must run on this machine, and its backend {backend} is no postgres process here");
         var postmaster = ParentOf(backend);
         var serverWas = CpusAllowed(postmaster)!;
         var half = cpus.Count / 2;
         var (serverCpus, clientCpus) = (string.Join(',', cpus.Take(half)), string.Join(',', cpus.Skip(half)));
-        var split = new CoreSplit(postmaster, serverWas, clientWas, serverCpus, clientCpus);
+        // The postmaster first: a server this user may not pin fails there, before anything has moved.
         await PinServerAsync(postmaster, serverCpus, ct);
-        await TasksetAsync(Environment.ProcessId, clientCpus, ct);
-        return split;
+        try
+        {
+            await TasksetAsync(Environment.ProcessId, clientCpus, ct);
+        }
+        catch
+        {
+            await PinServerAsync(postmaster, serverWas, CancellationToken.None);
+            throw;
+        }
+        return new CoreSplit(postmaster, serverWas, clientWas, serverCpus, clientCpus);
     }
 
     public async ValueTask DisposeAsync()
     {
-        await PinServerAsync(_postmaster, _serverWas, CancellationToken.None);
-        await TasksetAsync(Environment.ProcessId, _clientWas, CancellationToken.None);
+        await PinServerAsync(postmaster, serverWas, CancellationToken.None);
+        await TasksetAsync(Environment.ProcessId, clientWas, CancellationToken.None);
     }
 
     // The postmaster and the processes it started so far; a backend it forks later inherits its cores.

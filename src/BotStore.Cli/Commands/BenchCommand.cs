@@ -137,11 +137,12 @@ internal static class BenchCommand
         await using var target = await DatabaseTarget.OpenAsync(parseResult, ct);
         BenchContext.Say($"target {target.Description}; scratch database {options.ScratchDatabase}; {Counts.Format(options.Messages)} messages, {options.Runs} runs");
         BenchReport report;
+        // Before the scratch database: a server that cannot be pinned stops here with one line.
+        await using var split = options.SplitCores ? await CoreSplit.ApplyAsync(target.DataSource, ct) : null;
         await using (var context = await BenchContext.CreateAsync(options, target.DataSource, target.ConnectionString, ct))
         {
-            await using var split = options.SplitCores ? await CoreSplit.ApplyAsync(target.DataSource, ct) : null;
             if (split is not null)
-                context.Note($"--split-cores: the server on CPU {split.ServerCpus}, the bench with its pgbench, psql and PgBouncer on CPU {split.ClientCpus}, for the whole run (loads included)");
+                context.Note($"--split-cores: the server on CPU {split.ServerCpus}, the bench with its pgbench, psql and PgBouncer on CPU {split.ClientCpus}, for the whole run (loads and the scratch database's set-up included)");
             report = await BenchSuite.RunAsync(context, comparisons, parseResult.GetValue(Remark), ct);
         }
 
