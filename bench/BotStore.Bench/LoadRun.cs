@@ -124,12 +124,16 @@ internal sealed record LoadRun(double Throughput, double[] LatencyMicros)
 
     /// <summary>
     /// Seconds added to pgbench's -T for its connections: its clock starts before them (each a SCRAM exchange) and its
-    /// rate excludes them, so they would eat into the measured run. Half as much again as the same number took last time, whole
-    /// seconds; 1 + clients / 16 before any run, since on a loaded 2-core machine 64 connections once took more than
+    /// rate excludes them, so they would eat into the measured run. Half as much again as the same number took last
+    /// time, whole seconds, or none when that was under a quarter of the run (8 connections open in about 0.13 s: the
+    /// rate is the same over a run up to a quarter shorter, and a whole second more doubled every pgbench side of
+    /// --quick's 1 s runs); 1 + clients / 16 before any run, since on a loaded 2-core machine 64 connections once took more than
     /// 6 s to open. A fixed 6 s at 64 clients was most of bench all --quick's time (four pgbench sides of 1 s, 3 runs).
     /// </summary>
-    private static int ConnectAllowance(int clients) =>
-        ConnectSeconds.TryGetValue(clients, out var seconds) ? Math.Max(1, (int)Math.Ceiling(1.5 * seconds)) : 1 + clients / 16;
+    private static int ConnectAllowance(int clients, TimeSpan duration) =>
+        !ConnectSeconds.TryGetValue(clients, out var seconds) ? 1 + clients / 16
+        : seconds < duration.TotalSeconds / 4 ? 0
+        : Math.Max(1, (int)Math.Ceiling(1.5 * seconds));
 
     private static async Task<(LoadRun? Run, string Output)> PgbenchOnceAsync(PgTools tools, IReadOnlyList<string> scripts, int clients, TimeSpan duration,
         string mode, CancellationToken ct)
@@ -142,7 +146,7 @@ internal sealed record LoadRun(double Throughput, double[] LatencyMicros)
             {
                 "-n", "-M", mode, "-c", clients.ToString(CultureInfo.InvariantCulture),
                 "-j", Math.Min(clients, Environment.ProcessorCount).ToString(CultureInfo.InvariantCulture),
-                "-T", (Math.Max(1, (int)Math.Round(duration.TotalSeconds)) + ConnectAllowance(clients)).ToString(CultureInfo.InvariantCulture),
+                "-T", (Math.Max(1, (int)Math.Round(duration.TotalSeconds)) + ConnectAllowance(clients, duration)).ToString(CultureInfo.InvariantCulture),
                 "-l", "--log-prefix", Path.Combine(dir.FullName, "log"),
             };
             for (var i = 0; i < scripts.Count; i++)
