@@ -129,7 +129,7 @@ public sealed partial record PgBouncerConfig
             ("; Pool settings. Transaction pooling: BotStore keeps no session state between transactions.", null),
             ("pool_mode", PoolMode), ("max_client_conn", MaxClientConn), ("listen_backlog", ListenBacklog), ("default_pool_size", DefaultPoolSize),
             ("min_pool_size", MinPoolSize), ("reserve_pool_size", ReservePoolSize), ("reserve_pool_timeout", ReservePoolTimeout),
-            ("; Not in the seed: 32 kB packet buffers; a 50-message history page (about 20 kB) took 5 reads and 5 writes with 4096.", null),
+            ("; Not in the seed: a packet buffer a 50-message history page (about 20 kB) fits in; 4096 took five reads and five writes or more.", null),
             ("pkt_buf", PacketBuffer),
             ("; Timeouts", null),
             ("server_connect_timeout", ServerConnectTimeout), ("server_idle_timeout", ServerIdleTimeout),
