@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using BotStore.Tooling.Internal;
 using Npgsql;
 
 namespace BotStore.Bench;
@@ -80,17 +80,9 @@ internal sealed class CoreSplit(int postmaster, string serverWas, string clientW
     // -a: every thread of the process (Linux keeps cores per thread; threads started later inherit their creator's).
     private static async Task TasksetAsync(int pid, string cpus, CancellationToken ct)
     {
-        var psi = new ProcessStartInfo("taskset", ["-a", "-p", "-c", cpus, pid.ToString(CultureInfo.InvariantCulture)])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(psi) ?? throw new BotStoreException("--split-cores: could not start taskset");
-        var error = await process.StandardError.ReadToEndAsync(ct);
-        await process.StandardOutput.ReadToEndAsync(ct);
-        await process.WaitForExitAsync(ct);
-        if (process.ExitCode != 0)
-            throw new BotStoreException($"--split-cores: taskset could not pin process {pid} to CPUs {cpus}: {error.Trim()}");
+        var result = await ProcessRunner.RunAsync("taskset", ["-a", "-p", "-c", cpus, pid.ToString(CultureInfo.InvariantCulture)], ct: ct);
+        if (result.ExitCode != 0)
+            throw new BotStoreException($"--split-cores: taskset could not pin process {pid} to CPUs {cpus}: {result.Output}");
     }
 
     // Null once the process has ended (it may, between listing /proc and reading it).
