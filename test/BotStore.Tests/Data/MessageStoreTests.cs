@@ -126,7 +126,7 @@ public sealed class MessageStoreTests(TestDatabase db) : IClassFixture<TestDatab
         var id = Uuid7.New();
         var append = _c.Messages.AppendAsync(w.TenantId, new NewMessage(w.Session.Id, MessageRole.User, "under way") { Id = id }, impatient.Token);
         Assert.True(await OperationsData.EventuallyAsync(() => db.ScalarAsync<bool>(
-            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%botstore_append_message%')")));
+            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%botstore_append_message%')")));
         await impatient.CancelAsync();
         // Had the cancellation reached the server, the append would now fail with 57014 instead of waiting on.
         await Task.WhenAny(append, Task.Delay(TimeSpan.FromMilliseconds(500)));
