@@ -16,7 +16,7 @@ internal static class IngestSteps
     {
         await new MigrationRunner(dataSource).MigrateAsync(ct);
         var bench = await IngestBench.CreateAsync(dataSource, batchSize, sessions);
-        var direct = await DirectCopy.AllowedAsync(dataSource);
+        var direct = (await DirectCopy.RightsAsync(dataSource)).Copy;
         Console.WriteLine($"| {total:N0} rows in batches of {batchSize:N0} ({sessions:N0} sessions, in turn) | ms per batch (median) | rows/s | client CPU ms per batch (median) |");
         Console.WriteLine("|---|---:|---:|---:|");
         await bench.RunAsync("messages: BulkAppendAsync (direct COPY when the login role may COPY under RLS, else temp table + INSERT ... SELECT)", total, bench.BulkAppendAsync);

@@ -29,7 +29,8 @@ internal sealed partial class IngestComparison : IComparison
         "timestamps in the last hours. BotStore = the library's MessageStore.BulkAppendAsync (the API's batch path: per batch of " +
         $"{MessageStore.DefaultBulkBatchSize}, one transaction: as botstore_app under row-level security, lock the batch's sessions and probe which ids are " +
         "stored; in the library, skip those, number the rest from the locked counters and check every rule; binary COPY of the formed rows straight " +
-        "into message_history (the bench's login role may COPY under row-level security); one UPDATE of the counters as botstore_app; the NewMessage objects, metadata parsed, built beforehand). psql = \\copy of the same rows, their " +
+        "into message_history (the bench's login role may COPY under row-level security, and set session_replication_role: the foreign key " +
+        "to the session is checked once per session by the batch's lock, not once per row as psql's COPY checks it); one UPDATE of the counters as botstore_app; the NewMessage objects, metadata parsed, built beforehand). psql = \\copy of the same rows, their " +
         "indexes and user ids written out, from a CSV file written beforehand (start-up and connection inside its time). loadgen COPY = " +
         "binary COPY of the same rows straight into message_history (reference, no target; its rows generated beforehand). Every side's input " +
         "is ready before its clock starts, as psql's file is. The tenant's messages are deleted, its sessions " +

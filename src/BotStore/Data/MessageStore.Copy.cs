@@ -8,8 +8,9 @@ namespace BotStore.Data;
 /// Bulk append by binary COPY straight into message_history (see <see cref="DirectCopy"/>): in one transaction,
 /// one round trip as botstore_app locks the batch's sessions in id order and finds which ids are stored; the
 /// library then skips those, numbers the rest from the locked counters and checks every rule (the same rules, in
-/// the same words, as bulk_append_messages.sql); binary COPY writes the fully formed rows; one UPDATE as
-/// botstore_app moves the counters.
+/// the same words, as bulk_append_messages.sql); binary COPY writes the fully formed rows (without a foreign-key
+/// check per row when the login role may skip it: the session locks stand for it, see
+/// <see cref="DirectCopy.SkipKeyChecksSql"/>); one UPDATE as botstore_app moves the counters.
 /// </summary>
 public sealed partial class MessageStore
 {
@@ -60,6 +61,7 @@ public sealed partial class MessageStore
 
     private static async Task<int> CopyBatchAsync(NpgsqlDataSource dataSource, long tenantId, List<Row> rows, CancellationToken ct, BatchLaps? laps = null)
     {
+        var rights = await DirectCopy.RightsAsync(dataSource);
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         var batchPlan = new BatchPlan(rows);
@@ -67,13 +69,17 @@ public sealed partial class MessageStore
         var sessions = new Dictionary<Guid, LockedSession>(batchPlan.Sessions.Count);
         var stored = new HashSet<Guid>();
         var now = DateTimeOffset.MinValue;
-        // One round trip: plan afresh, lock, probe, back to the login role. While the server works, the client
-        // orders the rows (the order does not depend on what it answers).
-        await using (var batch = TenantScope.Batch(conn, tenantId)
+        // One round trip: plan afresh, lock, probe, back to the login role (and its COPY without per-row key checks,
+        // which the lock stands for). While the server works, the client orders the rows (the order does not depend
+        // on what it answers).
+        var first = TenantScope.Batch(conn, tenantId)
             .Add(DirectCopy.PlanEachBatchSql)
             .Add(LockBatchSessionsSql, tenantId, batchPlan.Sessions.Keys.ToArray())
             .Add(StoredIdsSql, tenantId, rows.Select(r => r.Id).ToArray(), rows.Select(r => r.CreatedAt).ToArray())
-            .Add(DirectCopy.UnscopeSql))
+            .Add(DirectCopy.UnscopeSql);
+        if (rights.SkipKeyChecks)
+            first.Add(DirectCopy.SkipKeyChecksSql);
+        await using (var batch = first)
         {
             var reading = batch.ReadAsync(ct);
             batchPlan.Order();
@@ -96,7 +102,11 @@ public sealed partial class MessageStore
         await BulkCopy.CopyAsync(conn, CopyMessagesSql, numbered.Rows, (w, n, token) => WriteStoredAsync(w, tenantId, n, token), ct);
         laps?.Lap("binary COPY into message_history");
         await using (var bump = TenantScope.Batch(conn, tenantId).Add(BumpSessionsSql, tenantId, numbered.BumpIds, numbered.BumpNext, numbered.BumpLatest))
+        {
+            if (rights.SkipKeyChecks)
+                bump.BatchCommands.Insert(0, new NpgsqlBatchCommand(DirectCopy.KeyChecksBackSql));
             await bump.ExecuteNonQueryAsync(ct);
+        }
         laps?.Lap("UPDATE the sessions' counters");
         await tx.CommitAsync(ct);
         laps?.Lap("COMMIT");

@@ -178,6 +178,26 @@ public sealed class BulkIngestTests(TestDatabase db) : IClassFixture<TestDatabas
         await Assert.ThrowsAsync<BotStoreValidationException>(() => _c.Analytics.IngestAsync(w.TenantId, [new NewEvent("x", (ChannelType)42)]));
     }
 
+    [Fact]
+    public async Task The_only_triggers_a_direct_copy_skips_are_the_session_foreign_key_its_locks_stand_for()
+    {
+        // The direct COPY runs with session_replication_role = replica (DirectCopy.SkipKeyChecksSql), which skips every
+        // trigger and rule of message_history and its partitions that is not ENABLE REPLICA or ALWAYS (those would fire).
+        // That is sound only while the foreign key (tenant_id, session_id) to user_sessions is all there is: a trigger
+        // or rule added later must fail here until the direct COPY is made to do its work.
+        const string Tree = "SELECT relid FROM pg_partition_tree('message_history')";
+        var sessionKeyTriggers = await db.ScalarAsync<long>($"""
+            SELECT count(*) FROM pg_trigger t JOIN pg_constraint c ON c.oid = t.tgconstraint
+            WHERE t.tgrelid IN ({Tree}) AND t.tgenabled = 'O' AND c.contype = 'f' AND c.confrelid = 'user_sessions'::regclass
+              AND ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY k(attnum, n)
+                        JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum ORDER BY k.n) = ARRAY['tenant_id', 'session_id']
+            """);
+        var allTriggers = await db.ScalarAsync<long>($"SELECT count(*) FROM pg_trigger WHERE tgrelid IN ({Tree})");
+        var rules = await db.ScalarAsync<long>($"SELECT count(*) FROM pg_rewrite WHERE ev_class IN ({Tree})");
+        Assert.True(sessionKeyTriggers > 0, "message_history has no foreign key to user_sessions");
+        Assert.Equal((allTriggers, 0L), (sessionKeyTriggers, rules));
+    }
+
     private async Task<int> CountEventsAsync(long tenantId) =>
         (int)await db.ScalarAsync<long>("SELECT count(*) FROM analytics_events WHERE tenant_id = $1", tenantId);
 }

@@ -28,7 +28,7 @@ internal static class BulkCopy
     {
         if (rows.Count == 0)
             return new BulkResult(0, 0);
-        if (await DirectCopy.AllowedAsync(dataSource))
+        if ((await DirectCopy.RightsAsync(dataSource)).Copy)
             return new BulkResult(rows.Count, await directCopy(ct));
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
