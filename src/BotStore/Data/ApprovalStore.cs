@@ -104,8 +104,7 @@ public sealed class ApprovalStore(ShardRouter shards)
                 RETURNING {Columns})
             SELECT (SELECT status FROM current), c.* FROM (VALUES (0)) v LEFT JOIN created c ON true
             """, tenantId, taskId, Uuid7.New(), step, (short)riskLevel, expiresAt.ToUniversalTime());
-        await using var reader = await batch.ReadAsync(ct);
-        await reader.ReadAsync(ct);
+        await using var reader = await batch.WriteAsync(ct);
         if (!reader.IsDBNull(1))
             return Read(reader, 1);
         if (reader.IsDBNull(0))
@@ -159,8 +158,8 @@ public sealed class ApprovalStore(ShardRouter shards)
             SELECT false, * FROM current
             """, tenantId, id, (short)decision, new NpgsqlParameter<string?> { TypedValue = reason },
             new NpgsqlParameter<string?> { TypedValue = decidedBy }, (short)taskStatus);
-        await using var reader = await batch.ReadAsync(ct);
-        if (!await reader.ReadAsync(ct))
+        await using var reader = await batch.WriteAsync(ct);
+        if (!reader.IsOnRow)
             throw NotFound(id);
         var approval = Read(reader, 1);
         var status = (AutoTaskStatus)reader.GetInt16(11);

@@ -44,7 +44,7 @@ public sealed class BotRegistry(ShardRouter shards)
         Rows.SingleAsync(TenantScope.Batch(dataSource, tenantId).Add($"""
             INSERT INTO bots (tenant_id, id, name, llm_provider) VALUES ($1, $2, $3, $4)
             RETURNING {Columns}
-            """, tenantId, Uuid7.New(), Rows.Text(name, "name", 200), Rows.Value(llmProvider)), Read, "tenant", ct));
+            """, tenantId, Uuid7.New(), Rows.Text(name, "name", 200), Rows.Value(llmProvider)), Read, "tenant", Rows.UntilSent(ct)));
 
     /// <summary>The bot with this id.</summary>
     public Task<Bot> GetAsync(long tenantId, Guid id, CancellationToken ct = default) => shards.RunAsync(tenantId, dataSource =>
@@ -71,14 +71,14 @@ public sealed class BotRegistry(ShardRouter shards)
             UPDATE bots SET is_active = false, updated_at = CASE WHEN is_active THEN now() ELSE updated_at END
             WHERE tenant_id = $1 AND id = $2
             RETURNING {Columns}
-            """, tenantId, id), Read, $"bot {id}", ct));
+            """, tenantId, id), Read, $"bot {id}", Rows.UntilSent(ct)));
 
     /// <summary>Makes the bot reachable on a channel; a second channel of the same type is a conflict.</summary>
     public Task<BotChannel> AddChannelAsync(long tenantId, Guid botId, ChannelType channel, CancellationToken ct = default) => shards.RunAsync(tenantId, dataSource =>
         Rows.SingleAsync(TenantScope.Batch(dataSource, tenantId).Add("""
             INSERT INTO bot_channels (tenant_id, id, bot_id, channel) VALUES ($1, $2, $3, $4)
             RETURNING id, bot_id, channel, is_active, created_at
-            """, tenantId, Uuid7.New(), botId, Rows.Value(channel)), ReadChannel, $"bot {botId}", ct));
+            """, tenantId, Uuid7.New(), botId, Rows.Value(channel)), ReadChannel, $"bot {botId}", Rows.UntilSent(ct)));
 
     /// <summary>The bot's channels by channel type.</summary>
     public Task<IReadOnlyList<BotChannel>> ListChannelsAsync(long tenantId, Guid botId, CancellationToken ct = default) =>

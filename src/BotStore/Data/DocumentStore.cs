@@ -59,8 +59,7 @@ public sealed class DocumentStore(ShardRouter shards)
             """, tenantId, botId, Uuid7.New(), path, (short)state.SyncStatus,
             new NpgsqlParameter<string?> { TypedValue = state.ContentHash }, new NpgsqlParameter<long?> { TypedValue = state.SizeBytes },
             new NpgsqlParameter<string?> { TypedValue = state.Error });
-        await using var reader = await batch.ReadAsync(ct);
-        await reader.ReadAsync(ct);
+        await using var reader = await batch.WriteAsync(ct);
         if (!reader.GetBoolean(0))
             throw new BotStoreNotFoundException($"bot {botId} not found");
         return (Read(reader, 2), reader.GetBoolean(1));

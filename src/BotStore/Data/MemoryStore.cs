@@ -70,8 +70,7 @@ public sealed class MemoryStore(ShardRouter shards)
             FROM (VALUES (0)) v LEFT JOIN saved s ON true
             """, tenantId, key.BotId, (short)key.MemoryType, new NpgsqlParameter<Guid?> { TypedValue = key.UserId }, key.Key,
             JsonValues.Parameter(value, "value"), Uuid7.New(), new NpgsqlParameter<DateTimeOffset?> { TypedValue = expiresAt?.ToUniversalTime() });
-        await using var reader = await batch.ReadAsync(ct);
-        await reader.ReadAsync(ct);
+        await using var reader = await batch.WriteAsync(ct);
         if (!reader.GetBoolean(0))
             throw new BotStoreNotFoundException($"bot {key.BotId} not found");
         if (!reader.GetBoolean(1))
@@ -95,8 +94,8 @@ public sealed class MemoryStore(ShardRouter shards)
         CheckKey(key.Key);
         await using var batch = TenantScope.Batch(dataSource, tenantId)
             .Add($"DELETE FROM bot_memories WHERE {Where(key)} RETURNING {Live}", Arguments(tenantId, key));
-        await using var reader = await batch.ReadAsync(ct);
-        return await reader.ReadAsync(ct) && reader.GetBoolean(0) ? true : throw NotFound(key);
+        await using var reader = await batch.WriteAsync(ct);
+        return reader.IsOnRow && reader.GetBoolean(0) ? true : throw NotFound(key);
     });
 
     /// <summary>

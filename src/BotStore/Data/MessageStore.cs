@@ -112,17 +112,13 @@ public sealed partial class MessageStore(ShardRouter shards)
         if (message.MessageIndex is not null)
             throw new BotStoreValidationException("an append takes the session's next message_index; explicit indexes are for bulk imports");
         var row = Row.From(message, null);
-        // A caller who has given up before the append is sent writes nothing; once sent, it is finished, not cancelled.
-        // It is a millisecond's work and idempotent on its id, so a client that went away loses nothing by it, and a
-        // command cancelled in flight is where Npgsql 10.0.0 was seen (once in about 2,000 cancelled appends carrying
-        // 256 kB of metadata) to give its connection back to the pool with a row unread, failing the next request on it
-        // with "Received unexpected backend message DataRow".
-        ct.ThrowIfCancellationRequested();
+        // A write: finished once sent (Rows.UntilSent says why); idempotent on its id, so a client that went away loses nothing.
+        var sent = Rows.UntilSent(ct);
         // Scoped by the function itself, so the batch has no scope statement (TenantScope.Add still checks the text).
         await using var batch = dataSource.CreateBatch()
             .Add(AppendSql, tenantId, row.SessionId, row.Id, row.CreatedAt, row.Role, row.Type, row.Content, JsonValues.Parameter(row.Metadata));
-        await using var reader = await batch.ExecuteReaderAsync(CancellationToken.None);
-        if (!await reader.ReadAsync(CancellationToken.None) || !reader.GetBoolean(0))
+        await using var reader = await batch.ExecuteReaderAsync(sent);
+        if (!await reader.ReadAsync(sent) || !reader.GetBoolean(0))
             throw new BotStoreNotFoundException($"session {row.SessionId} not found");
         var (latest, now) = (reader.Time(1), reader.Time(2));
         if (reader.IsDBNull(3))
@@ -183,7 +179,7 @@ public sealed partial class MessageStore(ShardRouter shards)
         if (upToIndex < 0)
             throw new BotStoreValidationException($"up_to_index must be at least 0 (got {upToIndex})");
         var (found, marked) = (await Rows.ListAsync(TenantScope.Batch(dataSource, tenantId).Add(MarkReadSql, tenantId, sessionId, upToIndex),
-            r => (r.GetBoolean(0), r.GetInt32(1)), ct))[0];
+            r => (r.GetBoolean(0), r.GetInt32(1)), Rows.UntilSent(ct)))[0];
         return found ? marked : throw new BotStoreNotFoundException($"session {sessionId} not found");
     });
 

@@ -91,7 +91,7 @@ public sealed class SessionStore(ShardRouter shards)
             WHERE NOT EXISTS (SELECT 1 FROM bots WHERE tenant_id = $1 AND id = $4 AND NOT is_active)
             RETURNING {Columns}
             """, tenantId, Uuid7.New(), userId, botId, Rows.Value(channel), title is null ? null : Rows.Text(title, "title", 500),
-            new NpgsqlParameter<DateTimeOffset?> { TypedValue = createdAt?.ToUniversalTime() }), Read, ct);
+            new NpgsqlParameter<DateTimeOffset?> { TypedValue = createdAt?.ToUniversalTime() }), Read, Rows.UntilSent(ct));
         return rows is [var session] ? session : throw new BotStoreConflictException($"bot {botId} is deactivated and takes no new sessions");
     });
 

@@ -76,8 +76,7 @@ public sealed class TaskStore(ShardRouter shards)
             """, tenantId, Uuid7.New(), task.BotId, new NpgsqlParameter<Guid?> { TypedValue = task.SessionId }, title,
             (short)task.IntentType, (short)task.Priority, (short)task.ExecutionMode, (short)task.RiskLevel,
             JsonValues.Parameter(task.Payload, "payload"));
-        await using var reader = await batch.ReadAsync(ct);
-        await reader.ReadAsync(ct);
+        await using var reader = await batch.WriteAsync(ct);
         if (!reader.GetBoolean(0))
             throw new BotStoreNotFoundException($"bot {task.BotId} not found");
         if (!reader.GetBoolean(1))
@@ -177,8 +176,8 @@ public sealed class TaskStore(ShardRouter shards)
                 FOR SHARE)
             SELECT true, * FROM changed UNION ALL SELECT false, * FROM current
             """, [tenantId, id, .. args]);
-        await using var reader = await batch.ReadAsync(ct);
-        return await reader.ReadAsync(ct) ? (reader.GetBoolean(0), Read(reader, 1)) : throw NotFound(id);
+        await using var reader = await batch.WriteAsync(ct);
+        return reader.IsOnRow ? (reader.GetBoolean(0), Read(reader, 1)) : throw NotFound(id);
     }
 
     internal static AutoTask Read(NpgsqlDataReader r, int o) => new(

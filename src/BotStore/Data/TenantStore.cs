@@ -174,8 +174,9 @@ public sealed class TenantStore(ShardRouter shards)
                  k AS (INSERT INTO api_tokens (tenant_id, token_hash) SELECT id, $2 FROM t)
             SELECT {Columns} FROM t
             """) { Parameters = { new() { Value = name.Trim() }, new() { Value = Hash(token) }, new() { Value = id.Value } } });
-        await using var reader = await batch.ExecuteReaderAsync(ct);
-        await reader.ReadAsync(ct);
+        var sent = Rows.UntilSent(ct);
+        await using var reader = await batch.ExecuteReaderAsync(sent);
+        await reader.ReadAsync(sent);
         return (Read(reader), token);
     }
 
@@ -215,7 +216,7 @@ public sealed class TenantStore(ShardRouter shards)
             """);
         cmd.Parameters.Add(new NpgsqlParameter<long?> { TypedValue = tenantId });
         cmd.Parameters.Add(new NpgsqlParameter { Value = Hash(token) });
-        if (await cmd.ExecuteNonQueryAsync(ct) == 0)
+        if (await cmd.ExecuteNonQueryAsync(Rows.UntilSent(ct)) == 0)
             throw new BotStoreNotFoundException($"tenant {tenantId} not found");
         return token;
     });

@@ -24,7 +24,7 @@ public sealed class UserStore(ShardRouter shards)
             INSERT INTO users (tenant_id, id, external_id, display_name) VALUES ($1, $2, $3, $4)
             RETURNING {Columns}
             """, tenantId, Uuid7.New(), Rows.Text(externalId, "external_id", 200),
-            displayName is null ? null : Rows.Text(displayName, "display_name", 200)), Read, "tenant", ct));
+            displayName is null ? null : Rows.Text(displayName, "display_name", 200)), Read, "tenant", Rows.UntilSent(ct)));
 
     /// <summary>The user with this id.</summary>
     public Task<User> GetAsync(long tenantId, Guid id, CancellationToken ct = default) => shards.RunAsync(tenantId, dataSource =>

@@ -1,6 +1,8 @@
 using BotStore.Data;
 using BotStore.Enums;
 using BotStore.Tests.Infrastructure;
+using BotStore.Tests.Operations;
+using Npgsql;
 
 namespace BotStore.Tests.Tasks;
 
@@ -135,6 +137,39 @@ public sealed class TaskStateTests(TestDatabase db) : IClassFixture<TestDatabase
             var loser = results.Single(r => r.Error is not null).Error!;
             Assert.Contains($"is {EnumCatalog.NameOf(winners[0].Won!.Status)}", loser.Message, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task A_move_under_way_is_finished_when_its_caller_gives_up_and_one_not_yet_sent_changes_nothing()
+    {
+        // Every single-statement write runs this way (Rows.UntilSent); a task move stands for them here.
+        var (tenant, bot) = await TenantWithBotAsync();
+        var task = await Tasks.CreateAsync(tenant, new NewTask(bot, "moved while its caller gives up"));
+        using var gone = new CancellationTokenSource();
+        await gone.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Tasks.TransitionAsync(tenant, task.Id, AutoTaskStatus.Ready, ct: gone.Token));
+        Assert.Equal(AutoTaskStatus.Pending, (await Tasks.GetAsync(tenant, task.Id)).Status);
+
+        // The task row held elsewhere keeps the move waiting inside the server while its caller gives up.
+        await using var holder = await db.DataSource.OpenConnectionAsync();
+        await using var tx = await holder.BeginTransactionAsync();
+        await using (var hold = new NpgsqlCommand("SELECT 1 FROM auto_tasks WHERE id = $1 FOR UPDATE", holder, tx))
+        {
+            hold.Parameters.Add(new NpgsqlParameter { Value = task.Id });
+            await hold.ExecuteNonQueryAsync();
+        }
+        using var impatient = new CancellationTokenSource();
+        var move = Tasks.TransitionAsync(tenant, task.Id, AutoTaskStatus.Ready, ct: impatient.Token);
+        Assert.True(await OperationsData.EventuallyAsync(() => db.ScalarAsync<bool>(
+            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%UPDATE auto_tasks%')")));
+        await impatient.CancelAsync();
+        // Had the cancellation reached the server, the move would now fail with 57014 instead of waiting on.
+        await Task.WhenAny(move, Task.Delay(TimeSpan.FromMilliseconds(500)));
+        Assert.False(move.IsCompleted, move.Exception?.ToString());
+        await tx.CommitAsync();
+
+        Assert.Equal(AutoTaskStatus.Ready, (await move).Status);
+        Assert.Equal(AutoTaskStatus.Ready, (await Tasks.GetAsync(tenant, task.Id)).Status);
     }
 
     [Fact]

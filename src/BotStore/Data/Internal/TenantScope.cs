@@ -74,6 +74,26 @@ internal static class TenantScope
         }
     }
 
+    /// <summary>
+    /// Executes a batch that writes, finished once sent (<see cref="Rows.UntilSent"/>), and returns its reader on the
+    /// first row of the first statement after the scope (<see cref="NpgsqlDataReader.IsOnRow"/> false when it answered none).
+    /// </summary>
+    public static async Task<NpgsqlDataReader> WriteAsync(this NpgsqlBatch batch, CancellationToken ct)
+    {
+        var sent = Rows.UntilSent(ct);
+        var reader = await batch.ReadAsync(sent);
+        try
+        {
+            await reader.ReadAsync(sent);
+            return reader;
+        }
+        catch
+        {
+            await reader.DisposeAsync();
+            throw;
+        }
+    }
+
     /// <summary>Scopes the current transaction of <paramref name="connection"/> to the tenant (for multi-step work).</summary>
     public static async Task ApplyAsync(NpgsqlConnection connection, long tenantId, CancellationToken ct)
     {
