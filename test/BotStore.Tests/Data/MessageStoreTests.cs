@@ -1,8 +1,6 @@
 using BotStore.Data;
 using BotStore.Enums;
 using BotStore.Tests.Infrastructure;
-using BotStore.Tests.Operations;
-using Npgsql;
 
 namespace BotStore.Tests.Data;
 
@@ -115,25 +113,9 @@ public sealed class MessageStoreTests(TestDatabase db) : IClassFixture<TestDatab
         Assert.Equal(0L, await db.ScalarAsync<long>("SELECT count(*) FROM message_history WHERE id = $1", early));
 
         // The session row held elsewhere keeps the append waiting inside the server while its caller gives up.
-        await using var holder = await db.DataSource.OpenConnectionAsync();
-        await using var tx = await holder.BeginTransactionAsync();
-        await using (var hold = new NpgsqlCommand("SELECT 1 FROM user_sessions WHERE id = $1 FOR UPDATE", holder, tx))
-        {
-            hold.Parameters.Add(new NpgsqlParameter { Value = w.Session.Id });
-            await hold.ExecuteNonQueryAsync();
-        }
-        using var impatient = new CancellationTokenSource();
         var id = Uuid7.New();
-        var append = _c.Messages.AppendAsync(w.TenantId, new NewMessage(w.Session.Id, MessageRole.User, "under way") { Id = id }, impatient.Token);
-        Assert.True(await OperationsData.EventuallyAsync(() => db.ScalarAsync<bool>(
-            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%botstore_append_message%')")));
-        await impatient.CancelAsync();
-        // Had the cancellation reached the server, the append would now fail with 57014 instead of waiting on.
-        await Task.WhenAny(append, Task.Delay(TimeSpan.FromMilliseconds(500)));
-        Assert.False(append.IsCompleted, append.Exception?.ToString());
-        await tx.CommitAsync();
-
-        var result = await append;
+        var result = await BlockedWrite.CancelWhileWaitingAsync(db, "SELECT 1 FROM user_sessions WHERE id = $1 FOR UPDATE", w.Session.Id,
+            "botstore_append_message", token => _c.Messages.AppendAsync(w.TenantId, new NewMessage(w.Session.Id, MessageRole.User, "under way") { Id = id }, token));
         Assert.True(result.Created);
         Assert.Equal((1L, 1), (await db.ScalarAsync<long>("SELECT count(*) FROM message_history WHERE id = $1", id),
             (await _c.Sessions.GetAsync(w.TenantId, w.Session.Id)).MessageCount));

@@ -1,8 +1,6 @@
 using BotStore.Data;
 using BotStore.Enums;
 using BotStore.Tests.Infrastructure;
-using BotStore.Tests.Operations;
-using Npgsql;
 
 namespace BotStore.Tests.Tasks;
 
@@ -151,24 +149,9 @@ public sealed class TaskStateTests(TestDatabase db) : IClassFixture<TestDatabase
         Assert.Equal(AutoTaskStatus.Pending, (await Tasks.GetAsync(tenant, task.Id)).Status);
 
         // The task row held elsewhere keeps the move waiting inside the server while its caller gives up.
-        await using var holder = await db.DataSource.OpenConnectionAsync();
-        await using var tx = await holder.BeginTransactionAsync();
-        await using (var hold = new NpgsqlCommand("SELECT 1 FROM auto_tasks WHERE id = $1 FOR UPDATE", holder, tx))
-        {
-            hold.Parameters.Add(new NpgsqlParameter { Value = task.Id });
-            await hold.ExecuteNonQueryAsync();
-        }
-        using var impatient = new CancellationTokenSource();
-        var move = Tasks.TransitionAsync(tenant, task.Id, AutoTaskStatus.Ready, ct: impatient.Token);
-        Assert.True(await OperationsData.EventuallyAsync(() => db.ScalarAsync<bool>(
-            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%UPDATE auto_tasks%')")));
-        await impatient.CancelAsync();
-        // Had the cancellation reached the server, the move would now fail with 57014 instead of waiting on.
-        await Task.WhenAny(move, Task.Delay(TimeSpan.FromMilliseconds(500)));
-        Assert.False(move.IsCompleted, move.Exception?.ToString());
-        await tx.CommitAsync();
-
-        Assert.Equal(AutoTaskStatus.Ready, (await move).Status);
+        var moved = await BlockedWrite.CancelWhileWaitingAsync(db, "SELECT 1 FROM auto_tasks WHERE id = $1 FOR UPDATE", task.Id,
+            "UPDATE auto_tasks", token => Tasks.TransitionAsync(tenant, task.Id, AutoTaskStatus.Ready, ct: token));
+        Assert.Equal(AutoTaskStatus.Ready, moved.Status);
         Assert.Equal(AutoTaskStatus.Ready, (await Tasks.GetAsync(tenant, task.Id)).Status);
     }
 

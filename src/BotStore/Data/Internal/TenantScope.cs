@@ -59,20 +59,8 @@ internal static class TenantScope
     /// on: the caller never got it, so nobody else could, and an undisposed reader of a data-source batch keeps
     /// its pooled connection for ever.
     /// </summary>
-    public static async Task<NpgsqlDataReader> ReadAsync(this NpgsqlBatch batch, CancellationToken ct)
-    {
-        var reader = await batch.ExecuteReaderAsync(ct);
-        try
-        {
-            await reader.NextResultAsync(ct);
-            return reader;
-        }
-        catch
-        {
-            await reader.DisposeAsync();
-            throw;
-        }
-    }
+    public static async Task<NpgsqlDataReader> ReadAsync(this NpgsqlBatch batch, CancellationToken ct) =>
+        await MoveOnAsync(await batch.ExecuteReaderAsync(ct), reader => reader.NextResultAsync(ct));
 
     /// <summary>
     /// Executes a batch that writes, finished once sent (<see cref="Rows.UntilSent"/>), and returns its reader on the
@@ -81,10 +69,15 @@ internal static class TenantScope
     public static async Task<NpgsqlDataReader> WriteAsync(this NpgsqlBatch batch, CancellationToken ct)
     {
         var sent = Rows.UntilSent(ct);
-        var reader = await batch.ReadAsync(sent);
+        return await MoveOnAsync(await batch.ReadAsync(sent), reader => reader.ReadAsync(sent));
+    }
+
+    // Moves a reader the caller has not got yet one step on, disposing it when the step fails (see ReadAsync).
+    private static async Task<NpgsqlDataReader> MoveOnAsync(NpgsqlDataReader reader, Func<NpgsqlDataReader, Task> step)
+    {
         try
         {
-            await reader.ReadAsync(sent);
+            await step(reader);
             return reader;
         }
         catch
